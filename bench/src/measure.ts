@@ -1,0 +1,52 @@
+/**
+ * Small timing helpers shared by the benchmarks: rounds, medians and aligned printing.
+ */
+import { performance } from 'node:perf_hooks';
+
+/** The result of timing one piece of work over several rounds. */
+export interface Timing {
+  /** Median milliseconds per operation over the rounds. */
+  perOpMs: number;
+  /** Operations per second at the median. */
+  opsPerSecond: number;
+  /** Every round's milliseconds per operation, in the order they ran. */
+  roundsMs: number[];
+}
+
+/** Runs `operation` `count` times with at most `concurrency` in flight; returns elapsed ms. */
+export async function runBatch(
+  count: number,
+  concurrency: number,
+  operation: () => Promise<unknown>,
+): Promise<number> {
+  let started = 0;
+  const lane = async (): Promise<void> => {
+    while (started < count) {
+      started += 1;
+      await operation();
+    }
+  };
+  const begin = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  return performance.now() - begin;
+}
+
+/** The median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? upper) + upper) / 2;
+}
+
+/** Turns per-round totals into a {@link Timing}. */
+export function toTiming(roundTotalsMs: readonly number[], opsPerRound: number): Timing {
+  const roundsMs = roundTotalsMs.map((total) => total / opsPerRound);
+  const perOpMs = median(roundsMs);
+  return { perOpMs, opsPerSecond: 1_000 / perOpMs, roundsMs };
+}
+
+/** Formats a number with a fixed count of decimals, right-aligned to `width`. */
+export function fixed(value: number, decimals: number, width = 9): string {
+  return value.toFixed(decimals).padStart(width);
+}
