@@ -19,7 +19,10 @@ export default tseslint.config(
       '@eslint-community/eslint-comments/require-description': 'error',
       'no-restricted-syntax': [
         'error',
-        { selector: 'TSEnumDeclaration:not([const=true])', message: 'Use a union of string literals.' },
+        {
+          selector: 'TSEnumDeclaration:not([const=true])',
+          message: 'Use a union of string literals.',
+        },
       ],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },

@@ -12,7 +12,7 @@ const CODE_PATTERN = /FT_ERR_[A-Z0-9]+(?:_[A-Z0-9]+)+/g;
 async function documentedCodes(): Promise<Map<string, number>> {
   const page = await readFile(join(repoRoot, 'docs/errors.md'), 'utf8');
   const rows = new Map<string, number>();
-  for (const match of page.matchAll(/^\| `(FT_ERR_[A-Z0-9_]+)` \| (\d+) \|/gm)) {
+  for (const match of page.matchAll(/^\|\s*`(FT_ERR_[A-Z0-9_]+)`\s*\|\s*(\d+)\s*\|/gm)) {
     rows.set(match[1] ?? '', Number(match[2]));
   }
   return rows;
