@@ -28,7 +28,7 @@ export {
   UPSCALERS,
   checkpointListing,
   type CheckpointRecord,
-} from './catalog.js';
+} from './catalog/index.js';
 export { encodePng, readPngText, decodePngSize, type RgbImage } from './png.js';
 export { synthesizeImage } from './image-synth.js';
-export { parseGenerationParameters, createInfotext } from './infotext.js';
+export { parseGenerationParameters, createInfotext } from './infotext/index.js';

@@ -32,7 +32,7 @@ import {
   memoryReport,
   resolveSamplerAndScheduler,
   scheduleTypeForInfotext,
-} from '../src/catalog.js';
+} from '../src/catalog/index.js';
 import { PyFloat, pyJsonDumps } from '../src/python-format.js';
 
 describe('samplers and schedulers', () => {

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { applyStyles } from '../src/catalog.js';
-import type { InfotextFields } from '../src/infotext.js';
-import { createInfotext, parseGenerationParameters, quoteInfotextValue } from '../src/infotext.js';
+import { applyStyles } from '../src/catalog/index.js';
+import type { InfotextFields } from '../src/infotext/index.js';
+import {
+  createInfotext,
+  parseGenerationParameters,
+  quoteInfotextValue,
+} from '../src/infotext/index.js';
 import { pyFloat } from '../src/python-format.js';
 
 const SD15_TITLE = 'v1-5-pruned-emaonly.safetensors [6ce0161689]';

@@ -14,9 +14,9 @@ import {
   resolveSamplerAndScheduler,
   SELECTABLE_SCRIPT_TITLES,
   type GenerationMode,
-} from '../catalog.js';
+} from '../catalog/index.js';
 import { HttpException, PythonException, pythonTypeName } from '../http/errors.js';
-import { parseGenerationParameters } from '../infotext.js';
+import { parseGenerationParameters } from '../infotext/index.js';
 import { pyFloat } from '../python-format.js';
 import { decodeImageInput } from './image-input.js';
 import type { RequestValues } from './request-values.js';

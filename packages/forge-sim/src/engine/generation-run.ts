@@ -12,31 +12,22 @@
  * 5. A grid is prepended when images are saved and there are two or more; `state.end`.
  */
 import {
-  closestCheckpoint,
   extraScheduleType,
   SAMPLERS,
   checkpointStem,
-  applyStyles,
   type CheckpointRecord,
-} from '../catalog.js';
+} from '../catalog/index.js';
 import { PythonException } from '../http/errors.js';
 import { synthesizeImage, MAX_SYNTH_SIDE } from '../image-synth.js';
 import { encodePng, type RgbImage } from '../png.js';
-import { pyFloat } from '../python-format.js';
-import { resolveSeeds } from '../seeds.js';
+import { createProcessing } from './create-processing.js';
 import { cudaOutOfMemory, injectedFailure, type FaultPlan } from './faults.js';
 import type { PreparedGeneration } from './generation-request.js';
 import { imageGrid } from './image-grid.js';
 import { decodeImageInput } from './image-input.js';
 import type { ProbedImage } from './image-probe.js';
 import { imageInfotext, processedInfo, type Processing } from './processing.js';
-import {
-  activateLoras,
-  initHires,
-  initImg2Img,
-  requireNumber,
-  type HiresPlan,
-} from './processing-init.js';
+import { activateLoras, initHires, initImg2Img, type HiresPlan } from './processing-init.js';
 import type { SimContext } from './sim-context.js';
 
 /** What a finished generation returns. */
@@ -49,8 +40,6 @@ export interface GenerationOutput {
 
 /** The largest latent work the simulated 24 GiB card takes before CUDA runs out of memory. */
 const MAX_BATCH_PIXELS = 4096 * 4096;
-/** Python would build lists this long; the simulator refuses before allocating them. */
-const MAX_IMAGES_PER_REQUEST = 100_000;
 
 /** A sampling run: how many steps, at what size, for which images. */
 interface SamplingRun {
@@ -144,7 +133,7 @@ export class GenerationRun {
 
   /** `process_images_inner`. */
   async #processInner(): Promise<GenerationOutput> {
-    const p = this.#setUp(await this.#ensureModelLoaded());
+    const p = createProcessing(this.#request, this.#context, await this.#ensureModelLoaded());
     const hires = initHires(this.#request, p, this.#context);
     if (this.#request.mode === 'img2img')
       initImg2Img(this.#request.values, p, this.#initImages.length);
@@ -163,91 +152,6 @@ export class GenerationRun {
     }
     if (state.interrupted) this.#context.stats.interrupted += 1;
     return await this.#finish(p, images, infotexts);
-  }
-
-  /** Reads and checks the request into the processing object (seeds, prompts, model). */
-  #setUp(checkpoint: CheckpointRecord): Processing {
-    const { values, mode } = this.#request;
-    const { options } = this.#context;
-    const [width, height] = this.#firstPassSize();
-    const batch = this.#promptsAndSeeds();
-    this.#checkRefiner();
-    return {
-      mode,
-      ...batch,
-      steps: requireNumber(values.number('steps'), 'steps'),
-      width,
-      height,
-      sampler: this.#request.sampler,
-      scheduler: this.#request.scheduler,
-      cfgScale: requireNumber(values.pyNumber('cfg_scale'), 'cfg_scale'),
-      distilledCfgScale: values.pyNumber('distilled_cfg_scale') ?? pyFloat(3.5),
-      subseedStrength: values.pyNumber('subseed_strength'),
-      denoisingStrength: values.pyNumber('denoising_strength'),
-      seedResizeFromW: values.number('seed_resize_from_w') ?? -1,
-      seedResizeFromH: values.number('seed_resize_from_h') ?? -1,
-      restoreFaces: values.flag('restore_faces') ?? Boolean(options.get('face_restoration')),
-      tiling: values.flag('tiling') ?? Boolean(options.get('tiling')),
-      checkpoint,
-      distilledCfg: checkpoint.family === 'flux',
-      extra: new Map(),
-    };
-  }
-
-  /** `setup_prompts` and the seed lists: one styled prompt and one seed per image. */
-  #promptsAndSeeds() {
-    const { values } = this.#request;
-    const prompt = values.raw('prompt');
-    if (prompt === null) throw new PythonException('AssertionError', '');
-    const promptText = String(prompt);
-    const negativeText = values.text('negative_prompt') ?? '';
-    const batchSize = requireNumber(values.number('batch_size'), 'batch_size');
-    const nIter = requireNumber(values.number('n_iter'), 'n_iter');
-    const count = Math.max(0, batchSize) * Math.max(0, nIter);
-    if (count > MAX_IMAGES_PER_REQUEST) {
-      const message = `batch_size * n_iter = ${count} images is more than this server can hold`;
-      throw new PythonException('MemoryError', message);
-    }
-    const seeds = resolveSeeds(
-      values.raw('seed') as number | null,
-      values.raw('subseed') as number | null,
-      values.number('subseed_strength'),
-      Math.max(count, 1),
-      this.#context.settings.random,
-    );
-    const styles = (values.list('styles') ?? []).map(String);
-    const styled = applyStyles(promptText, negativeText, styles);
-    return {
-      prompt: promptText,
-      negativePrompt: negativeText,
-      styles,
-      allPrompts: Array.from({ length: count }, () => styled.prompt),
-      allNegativePrompts: Array.from({ length: count }, () => styled.negativePrompt),
-      // With no image at all, Processed falls back to the first seed alone.
-      allSeeds: count === 0 ? [seeds.seed] : seeds.allSeeds,
-      allSubseeds: count === 0 ? [seeds.subseed] : seeds.allSubseeds,
-      batchSize,
-      nIter,
-    };
-  }
-
-  /** `p.width`/`p.height`, after txt2img's `firstphase_*` swap. */
-  #firstPassSize(): [number, number] {
-    const { values, mode } = this.#request;
-    const width = requireNumber(values.number('width'), 'width');
-    const height = requireNumber(values.number('height'), 'height');
-    if (mode !== 'txt2img') return [width, height];
-    const firstWidth = values.number('firstphase_width') ?? 0;
-    const firstHeight = values.number('firstphase_height') ?? 0;
-    return firstWidth !== 0 || firstHeight !== 0 ? [firstWidth, firstHeight] : [width, height];
-  }
-
-  #checkRefiner(): void {
-    const refiner = this.#request.values.text('refiner_checkpoint');
-    if (refiner === null || ['', 'None', 'none'].includes(refiner)) return;
-    if (!closestCheckpoint(this.#context.models.checkpoints, refiner)) {
-      throw new PythonException('Exception', `Could not find checkpoint with name ${refiner}`);
-    }
   }
 
   /** One iteration of the batch loop; null when the batch has no prompts (Forge breaks). */

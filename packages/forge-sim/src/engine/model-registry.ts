@@ -14,7 +14,7 @@ import {
   findCheckpoint,
   MODULES,
   type CheckpointRecord,
-} from '../catalog.js';
+} from '../catalog/index.js';
 
 /** What Forge's `forge_loading_parameters` holds. */
 export interface LoadingParameters {

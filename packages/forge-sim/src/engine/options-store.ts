@@ -2,7 +2,7 @@
  * Forge's settings (`shared.opts`) and `modules/sysinfo.py` `set_config`, which both
  * `POST /sdapi/v1/options` and per-request `override_settings` go through.
  */
-import { defaultOptions, formatOptionsResponse, isKnownOption } from '../catalog.js';
+import { defaultOptions, formatOptionsResponse, isKnownOption } from '../catalog/index.js';
 import { keyError, PythonException, pythonTypeName } from '../http/errors.js';
 import { isPyFloat, pyRepr } from '../python-format.js';
 import type { ModelRegistry } from './model-registry.js';

@@ -12,7 +12,7 @@ import {
   LORAS,
   LORA_SHORT_HASHES,
   UPSCALERS,
-} from '../catalog.js';
+} from '../catalog/index.js';
 import { PythonException } from '../http/errors.js';
 import type { PyNumber } from '../python-format.js';
 import type { PreparedGeneration } from './generation-request.js';

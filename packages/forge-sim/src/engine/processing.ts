@@ -9,9 +9,9 @@ import {
   SAMPLERS,
   type CheckpointRecord,
   type GenerationMode,
-} from '../catalog.js';
+} from '../catalog/index.js';
 import { buildInfoJson } from '../info-json.js';
-import { createInfotext, type InfotextFields } from '../infotext.js';
+import { createInfotext, type InfotextFields } from '../infotext/index.js';
 import { pyFloat, type PyFloat, type PyNumber } from '../python-format.js';
 import type { OptionsStore } from './options-store.js';
 

@@ -6,7 +6,7 @@ import type { SimContext } from '../engine/sim-context.js';
 import { emptyStats } from '../engine/sim-context.js';
 import { HttpException } from '../http/errors.js';
 import type { Route } from '../http/router.js';
-import { checkpointTitle } from '../catalog.js';
+import { checkpointTitle } from '../catalog/index.js';
 import { SimOptionsError } from '../sim-options.js';
 import { ok, route } from './route-kit.js';
 

@@ -2,7 +2,7 @@
  * `POST /sdapi/v1/txt2img` and `POST /sdapi/v1/img2img`: validate, check, queue behind the FIFO
  * lock, generate, answer `{images, parameters, info}`.
  */
-import type { GenerationMode } from '../catalog.js';
+import type { GenerationMode } from '../catalog/index.js';
 import { prepareGeneration } from '../engine/generation-request.js';
 import { GenerationRun } from '../engine/generation-run.js';
 import { RequestValues } from '../engine/request-values.js';

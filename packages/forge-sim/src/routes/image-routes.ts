@@ -1,7 +1,7 @@
 /**
  * Routes that take an image in: extras (upscaling), png-info and interrogate.
  */
-import { UPSCALERS } from '../catalog.js';
+import { UPSCALERS } from '../catalog/index.js';
 import { decodeImageInput } from '../engine/image-input.js';
 import type { ProbedImage } from '../engine/image-probe.js';
 import { RequestValues } from '../engine/request-values.js';
@@ -16,7 +16,7 @@ import {
 import type { Reply } from '../http/response.js';
 import type { Route } from '../http/router.js';
 import { synthesizeImage } from '../image-synth.js';
-import { parseGenerationParameters, quoteInfotextValue } from '../infotext.js';
+import { parseGenerationParameters, quoteInfotextValue } from '../infotext/index.js';
 import { encodePng } from '../png.js';
 import { ok, parseBody, route } from './route-kit.js';
 

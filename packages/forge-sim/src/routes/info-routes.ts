@@ -14,7 +14,7 @@ import {
   SCRIPT_INFO,
   SCRIPTS,
   UPSCALERS,
-} from '../catalog.js';
+} from '../catalog/index.js';
 import type { SimContext } from '../engine/sim-context.js';
 import type { Route } from '../http/router.js';
 import { pyFloat } from '../python-format.js';

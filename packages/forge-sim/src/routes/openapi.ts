@@ -13,7 +13,7 @@ import {
   TXT2IMG_MODEL,
 } from '../http/request-models.js';
 import type { Route } from '../http/router.js';
-import { FORGE_VERSION } from '../catalog.js';
+import { FORGE_VERSION } from '../catalog/index.js';
 import { ok, route } from './route-kit.js';
 
 const BODY_MODELS: Readonly<Record<string, ModelSpec>> = {

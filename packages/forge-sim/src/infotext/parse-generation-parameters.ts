@@ -1,179 +1,22 @@
 /**
- * How Forge writes and reads the PNG `parameters` text, the "infotext" (forge-api.md §8):
- * `processing.create_infotext` on the way out, `infotext_utils.parse_generation_parameters`
- * (plus the LoRA extension's paste hook) on the way into `/sdapi/v1/png-info`.
+ * How Forge reads an infotext into the `parameters` of `/sdapi/v1/png-info` (forge-api.md §8):
+ * `infotext_utils.parse_generation_parameters` with the defaults it injects for missing keys and
+ * its back-compatibility flags, then the LoRA extension's paste hook.
  */
 import {
-  FORGE_VERSION,
+  extractStylesFromPrompt,
+  fileStem,
   LORAS,
   LORA_SHORT_HASHES,
   MODULES,
   PROMPT_STYLES,
-  extractStylesFromPrompt,
-  fileStem,
-} from './catalog.js';
-import type { LoraInfo, PromptStyle } from './catalog.js';
-import { PY_WHITESPACE_CHARS, pyJsonDumps, pyStr, pyStrip } from './python-format.js';
-import type { PyNumber } from './python-format.js';
-
-/**
- * The values one image's infotext is built from. Numbers print as Python would hold them: wrap
- * floats in `pyFloat()` (an API `cfg_scale` of 7 is the float `7.0`); plain integral numbers
- * print as ints. Optional fields left out or `null` are omitted from the text.
- */
-export interface InfotextFields {
-  /** The image's prompt, styles applied. */
-  readonly prompt: string;
-  /** The image's negative prompt; its line is omitted when empty. */
-  readonly negativePrompt?: string | null;
-  readonly steps: number;
-  /** The resolved sampler name. */
-  readonly sampler: string;
-  /** What `Schedule type` shows; see `scheduleTypeForInfotext`. */
-  readonly scheduleType: string;
-  readonly cfgScale: PyNumber;
-  /** Only for distilled-CFG models (Flux dev); `null` otherwise. */
-  readonly distilledCfgScale?: PyNumber | null;
-  /** img2img's `image_cfg_scale`, when set. */
-  readonly imageCfgScale?: PyNumber | null;
-  /** This image's seed (`all_seeds[index]`). */
-  readonly seed: number;
-  /** The face restoration model, only when faces were restored. */
-  readonly faceRestoration?: string | null;
-  readonly width: number;
-  readonly height: number;
-  /** The checkpoint's 10-hex short hash. */
-  readonly modelHash?: string | null;
-  /** The checkpoint's file stem. */
-  readonly model?: string | null;
-  /** This image's variation seed; printed only when the strength is non-zero. */
-  readonly variationSeed?: number | null;
-  /** `subseed_strength`; 0 or `null` leaves both variation keys out. */
-  readonly variationSeedStrength?: PyNumber | null;
-  /** `seed_resize_from_w`/`_h`; printed only when both are positive. */
-  readonly seedResizeFrom?: { readonly width: number; readonly height: number } | null;
-  /** img2img or hires denoising strength. */
-  readonly denoisingStrength?: PyNumber | null;
-  /** Printed only when greater than 1. */
-  readonly clipSkip?: number | null;
-  /** Eta noise seed delta, for samplers that use it when it is non-zero. */
-  readonly ensd?: number | null;
-  /** Printed as `Tiling: True` when true. */
-  readonly tiling?: boolean | null;
-  /**
-   * `extra_generation_params` in insertion order (hires keys, `Lora hashes`, ...). A key that
-   * already exists (`Schedule type`, `Denoising strength`) overwrites it in place. Values must
-   * be this image's values: Forge indexes per-image lists before formatting.
-   */
-  readonly extra?: ReadonlyArray<readonly [key: string, value: unknown]>;
-  /**
-   * The `Version` value; `null` leaves it out (`add_version_to_infotext` off).
-   * @defaultValue FORGE_VERSION
-   */
-  readonly version?: string | null;
-  /** The `User` value, when `add_user_name_to_info` is on. */
-  readonly user?: string | null;
-  /** `forge_unet_storage_dtype`; shown as `Diffusion in Low Bits` unless `Automatic`. */
-  readonly lowBits?: string | null;
-  /** `forge_additional_modules` entries (paths or file names); each prints its file stem. */
-  readonly modules?: readonly string[];
-}
-
-/**
- * Forge's `infotext_utils.quote`: a value whose text contains `,`, `:` or a newline is written
- * as `json.dumps(value, ensure_ascii=False)`, anything else as Python's `str()`.
- *
- * @example
- * quoteInfotextValue('a: 1, b: 2'); // '"a: 1, b: 2"'
- */
-export function quoteInfotextValue(value: unknown): string {
-  const text = pyStr(value);
-  if (!text.includes(',') && !text.includes('\n') && !text.includes(':')) return text;
-  return pyJsonDumps(value, { ensureAscii: false });
-}
-
-/**
- * Builds one image's infotext exactly as `processing.create_infotext` does: the prompt, a
- * `Negative prompt:` line when there is one, then `Key: value` pairs in Forge's order
- * (§8.2), with `Version`, `Diffusion in Low Bits` and `Module N` at the end.
- *
- * @example
- * createInfotext({
- *   prompt: 'a cat', negativePrompt: 'blurry', steps: 20, sampler: 'Euler a',
- *   scheduleType: 'Automatic', cfgScale: pyFloat(7), seed: 1234, width: 512, height: 512,
- *   modelHash: '6ce0161689', model: 'v1-5-pruned-emaonly',
- * });
- */
-export function createInfotext(fields: InfotextFields): string {
-  const params = orderedParameters(fields);
-  const parameterText = [...params]
-    .filter(([, value]) => value !== null && value !== undefined)
-    .map(([key, value]) => (key === value ? key : `${key}: ${quoteInfotextValue(value)}`))
-    .join(', ');
-  const negative = fields.negativePrompt ? `\nNegative prompt: ${fields.negativePrompt}` : '';
-  return pyStrip(`${fields.prompt}${negative}\n${parameterText}`);
-}
-
-/** Forge's `generation_params` dictionary: a Map keeps insertion order and in-place updates. */
-function orderedParameters(fields: InfotextFields): Map<string, unknown> {
-  const params = new Map<string, unknown>([
-    ['Steps', fields.steps],
-    ['Sampler', fields.sampler],
-    ['Schedule type', fields.scheduleType],
-    ['CFG scale', fields.cfgScale],
-  ]);
-  if (fields.distilledCfgScale != null) params.set('Distilled CFG Scale', fields.distilledCfgScale);
-
-  for (const [key, value] of baseParameters(fields)) params.set(key, value);
-  for (const [key, value] of fields.extra ?? []) params.set(key, value);
-  params.set('Version', fields.version === undefined ? FORGE_VERSION : fields.version);
-  params.set('User', fields.user ?? null);
-
-  if (fields.lowBits != null && fields.lowBits !== 'Automatic') {
-    params.set('Diffusion in Low Bits', fields.lowBits);
-  }
-  (fields.modules ?? []).forEach((module, index) =>
-    params.set(`Module ${index + 1}`, fileStem(module)),
-  );
-  return params;
-}
-
-// Keys Forge always creates, even when their value is None, so that an extra parameter with
-// the same key lands in this position.
-function baseParameters(fields: InfotextFields): Array<[string, unknown]> {
-  const hasVariation =
-    fields.variationSeedStrength != null && Number(fields.variationSeedStrength) !== 0;
-  const resize = fields.seedResizeFrom;
-  return [
-    ['Image CFG scale', fields.imageCfgScale ?? null],
-    ['Seed', fields.seed],
-    ['Face restoration', fields.faceRestoration ?? null],
-    ['Size', `${fields.width}x${fields.height}`],
-    ['Model hash', fields.modelHash ?? null],
-    ['Model', fields.model ?? null],
-    ['FP8 weight', null],
-    ['Cache FP16 weight for LoRA', null],
-    ['Variation seed', hasVariation ? (fields.variationSeed ?? null) : null],
-    ['Variation seed strength', hasVariation ? fields.variationSeedStrength : null],
-    [
-      'Seed resize from',
-      resize && resize.width > 0 && resize.height > 0 ? `${resize.width}x${resize.height}` : null,
-    ],
-    ['Denoising strength', fields.denoisingStrength ?? null],
-    ['Conditional mask weight', null],
-    ['Clip skip', fields.clipSkip != null && fields.clipSkip > 1 ? fields.clipSkip : null],
-    ['ENSD', fields.ensd ?? null],
-    ['Token merging ratio', null],
-    ['Token merging ratio hr', null],
-    ['Init image hash', null],
-    ['RNG', null],
-    ['Tiling', fields.tiling ? 'True' : null],
-  ];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parsing (png-info)
-// ---------------------------------------------------------------------------------------------
+  type LoraInfo,
+  type PromptStyle,
+} from '../catalog/index.js';
+import { PY_WHITESPACE_CHARS, pyStrip } from '../python-format.js';
+import { compareVersions, parseVersion, type Version } from './parse-version.js';
+import { pythonError } from './python-error.js';
+import { usesEmphasis } from './uses-emphasis.js';
 
 /** A parsed infotext value: strings as read, plus the numbers, booleans and lists Forge injects. */
 export type InfotextParamValue = string | number | boolean | string[];
@@ -201,13 +44,6 @@ const PARAM_PATTERN = new RegExp(
 );
 // Python's `$` also matches before a final newline.
 const IMAGE_SIZE = /^(\p{Nd}+)x(\p{Nd}+)\n?$/u;
-
-/** A Python exception's class name on a JavaScript error, for callers that report it. */
-function pythonError(name: string, message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
-}
 
 /**
  * Parses an infotext into the `parameters` object of `/sdapi/v1/png-info`, as Forge's
@@ -439,150 +275,11 @@ function restoreOldHiresFixParams(res: Map<string, InfotextParamValue>): void {
   res.set('Hires resize-2', height);
 }
 
-// Forge's prompt-attention tokens: escapes, brackets, `:weight)`, plain text and lone colons.
-const ATTENTION_TOKEN =
-  /\\\(|\\\)|\\\[|\\]|\\\\|\\|\(|\[|:\s*([+-]?[.\d]+)\s*\)|\)|]|[^\\()[\]:]+|:/g;
-const BREAK_PATTERN = /\s*\bBREAK\b\s*/;
-const ROUND_MULTIPLIER = 1.1;
-const SQUARE_MULTIPLIER = 1 / 1.1;
-
-/**
- * Whether a prompt uses attention emphasis, from Forge's `parse_prompt_attention`: any segment
- * other than BREAK whose weight is not exactly 1.0 after brackets and `(text:weight)` apply.
- */
-function usesEmphasis(text: string): boolean {
-  const segments = attentionSegments(text);
-  return segments.some(([segment, weight]) => weight !== 1 && segment !== 'BREAK');
-}
-
-function attentionSegments(text: string): Array<[string, number]> {
-  const segments: Array<[string, number]> = [];
-  const round: number[] = [];
-  const square: number[] = [];
-  const multiplyFrom = (start: number, factor: number): void => {
-    for (let index = start; index < segments.length; index++) {
-      const segment = segments[index];
-      if (segment) segment[1] *= factor;
-    }
-  };
-
-  for (const [token, weight] of text.matchAll(ATTENTION_TOKEN)) {
-    if (token.startsWith('\\')) segments.push([token.slice(1), 1]);
-    else if (token === '(') round.push(segments.length);
-    else if (token === '[') square.push(segments.length);
-    else if (weight !== undefined && round.length > 0)
-      multiplyFrom(round.pop() ?? 0, pyFloatOf(weight));
-    else if (token === ')' && round.length > 0) multiplyFrom(round.pop() ?? 0, ROUND_MULTIPLIER);
-    else if (token === ']' && square.length > 0) multiplyFrom(square.pop() ?? 0, SQUARE_MULTIPLIER);
-    else pushTextWithBreaks(segments, token);
-  }
-  for (const start of round) multiplyFrom(start, ROUND_MULTIPLIER);
-  for (const start of square) multiplyFrom(start, SQUARE_MULTIPLIER);
-  return mergeEqualWeights(segments.length > 0 ? segments : [['', 1]]);
-}
-
-function pushTextWithBreaks(segments: Array<[string, number]>, text: string): void {
-  text.split(BREAK_PATTERN).forEach((part, index) => {
-    if (index > 0) segments.push(['BREAK', -1]);
-    segments.push([part, 1]);
-  });
-}
-
-function pyFloatOf(text: string): number {
-  const value = Number(text);
-  if (Number.isNaN(value))
-    throw pythonError('ValueError', `could not convert string to float: '${text}'`);
-  return value;
-}
-
-function mergeEqualWeights(segments: Array<[string, number]>): Array<[string, number]> {
-  const merged: Array<[string, number]> = [];
-  for (const [text, weight] of segments) {
-    const last = merged.at(-1);
-    if (last && last[1] === weight) last[0] += text;
-    else merged.push([text, weight]);
-  }
-  return merged;
-}
-
-/** A PEP 440 version reduced to what Forge's comparisons need. */
-interface Version {
-  readonly epoch: number;
-  readonly release: readonly number[];
-  /** [phase 0-2 (a, b, rc), number], or ±Infinity when absent (dev-only sorts lowest). */
-  readonly pre: readonly [number, number];
-  readonly post: number;
-  readonly dev: number;
-}
-
-const PEP440 =
-  /^\s*v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(alpha|a|beta|b|preview|pre|c|rc)[-_.]?(\d+)?)?(?:-(\d+)|[-_.]?(post|rev|r)[-_.]?(\d+)?)?(?:[-_.]?(dev)[-_.]?(\d+)?)?(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\s*$/i;
+// The Forge versions whose infotexts need back-compatibility flags or old hires style rules.
 const V160 = parseVersion('1.6.0') as Version;
 const V170_TSNR = parseVersion('v1.7.0-225') as Version;
 const V180 = parseVersion('1.8.0') as Version;
 const V180_HR_STYLES = parseVersion('1.8.0-139') as Version;
-
-/** Forge's `infotext_versions.parse_version`: keep `a-b` of `a-b-rest`, then PEP 440 parse. */
-function parseVersion(value: InfotextParamValue | undefined): Version | null {
-  if (typeof value !== 'string') return null;
-  const text = /^([^-]+-[^-]+)-/.exec(value)?.[1] ?? value;
-  const match = PEP440.exec(text);
-  if (!match) return null;
-  const [
-    ,
-    epoch,
-    release = '0',
-    preLabel,
-    preNumber,
-    postDash,
-    postLabel,
-    postNumber,
-    devLabel,
-    devNumber,
-  ] = match;
-  const hasPost = postDash !== undefined || postLabel !== undefined;
-  const hasDev = devLabel !== undefined;
-  // packaging's ordering: a dev-only release sorts before its pre-releases, a missing post
-  // release before any post release, and a missing dev release after any dev release.
-  const absentPre = hasDev && !hasPost ? -Infinity : Infinity;
-  return {
-    epoch: Number(epoch ?? 0),
-    release: release.split('.').map(Number),
-    pre: preLabel ? [prePhase(preLabel), Number(preNumber ?? 0)] : [absentPre, 0],
-    post: hasPost ? Number(postDash ?? postNumber ?? 0) : -Infinity,
-    dev: hasDev ? Number(devNumber ?? 0) : Infinity,
-  };
-}
-
-function prePhase(label: string): number {
-  const lower = label.toLowerCase();
-  if (lower === 'a' || lower === 'alpha') return 0;
-  if (lower === 'b' || lower === 'beta') return 1;
-  return 2;
-}
-
-function compareVersions(left: Version, right: Version): number {
-  const leftRelease = trimZeros(left.release);
-  const rightRelease = trimZeros(right.release);
-  const keys: Array<[number, number]> = [[left.epoch, right.epoch]];
-  for (let index = 0; index < Math.max(leftRelease.length, rightRelease.length); index++) {
-    keys.push([leftRelease[index] ?? -1, rightRelease[index] ?? -1]);
-  }
-  keys.push(
-    [left.pre[0], right.pre[0]],
-    [left.pre[1], right.pre[1]],
-    [left.post, right.post],
-    [left.dev, right.dev],
-  );
-  const difference = keys.find(([a, b]) => a !== b);
-  return difference ? Math.sign(difference[0] - difference[1]) : 0;
-}
-
-function trimZeros(release: readonly number[]): number[] {
-  const result = [...release];
-  while (result.at(-1) === 0) result.pop();
-  return result;
-}
 
 /** `infotext_versions.backcompat` with `auto_backcompat` on: flags for infotexts of old versions. */
 function applyVersionBackcompat(res: Map<string, InfotextParamValue>): void {
