@@ -1,8 +1,8 @@
 /**
  * Benchmark (a): what the Forge client adds over raw undici requests.
  *
- * Both sides send the same txt2img request to the simulator running at 0 ms per step, so the
- * simulator's own work (synthesising and encoding the PNG) is the same on both sides and the
+ * Both sides send the same txt2img request to the simulator, running in its own process at 0 ms
+ * per step, so the simulator's own work (synthesising and encoding the PNG) is the same on both sides and the
  * difference is the client: option handling, the zod check of the response, base64 decoding of the
  * images and parsing of `info`. Rounds alternate between the two sides so that machine noise hits
  * both alike; the median round is reported.
@@ -12,10 +12,10 @@
 import { parseArgs } from 'node:util';
 
 import { ForgeClient } from '@forge-tool/core';
-import { startForgeSim } from '@forge-tool/forge-sim';
 import { Pool } from 'undici';
 
-import { fixed, runBatch, toTiming, type Timing } from './measure.js';
+import { fixed, runBatch, toTiming, type BatchTime, type Timing } from './measure.js';
+import { startSimProcess } from './sim-process.js';
 
 /** Settings of one benchmark run. */
 export interface ClientOverheadSettings {
@@ -31,8 +31,10 @@ export interface ClientOverheadReport {
   settings: ClientOverheadSettings;
   raw: Timing;
   client: Timing;
-  /** client / raw, from the medians. */
+  /** client / raw wall-clock time per call, from the medians. */
   ratio: number;
+  /** client / raw CPU time of the calling process per call, from the medians. */
+  cpuRatio: number;
 }
 
 const REQUEST = {
@@ -48,7 +50,7 @@ const REQUEST = {
 export async function measureClientOverhead(
   settings: ClientOverheadSettings,
 ): Promise<ClientOverheadReport> {
-  const sim = await startForgeSim({ port: 0, stepMs: 0, imageMs: 0, loadMs: 0 });
+  const sim = await startSimProcess(['--step-ms', '0', '--image-ms', '0', '--load-ms', '0']);
   const connections = Math.max(settings.concurrency, 1);
   const pool = new Pool(sim.url, { connections });
   const client = new ForgeClient({ baseUrl: sim.url, connections });
@@ -71,19 +73,25 @@ export async function measureClientOverhead(
     // One warm-up round per side: connections, JIT and the simulator's first image.
     await runBatch(settings.concurrency, settings.concurrency, rawCall);
     await runBatch(settings.concurrency, settings.concurrency, clientCall);
-    const rawRounds: number[] = [];
-    const clientRounds: number[] = [];
+    const rawRounds: BatchTime[] = [];
+    const clientRounds: BatchTime[] = [];
     for (let round = 0; round < settings.rounds; round += 1) {
       rawRounds.push(await runBatch(settings.perRound, settings.concurrency, rawCall));
       clientRounds.push(await runBatch(settings.perRound, settings.concurrency, clientCall));
     }
     const raw = toTiming(rawRounds, settings.perRound);
     const clientTiming = toTiming(clientRounds, settings.perRound);
-    return { settings, raw, client: clientTiming, ratio: clientTiming.perOpMs / raw.perOpMs };
+    return {
+      settings,
+      raw,
+      client: clientTiming,
+      ratio: clientTiming.perOpMs / raw.perOpMs,
+      cpuRatio: clientTiming.cpuPerOpMs / raw.cpuPerOpMs,
+    };
   } finally {
     await client.close();
     await pool.close();
-    await sim.close();
+    await sim.stop();
   }
 }
 
@@ -91,17 +99,20 @@ export async function measureClientOverhead(
 export function formatClientOverhead(reports: readonly ClientOverheadReport[]): string {
   const lines = [
     'Client overhead: txt2img through ForgeClient vs raw undici, simulator at 0 ms/step',
-    'concurrency  size       raw ms/call  client ms/call  client-raw ms  ratio',
+    '(wall = ms per call as the caller sees it; cpu = ms of CPU the calling process spent per call)',
+    'concurrency       size  raw wall  client wall  ratio  raw cpu  client cpu  cpu ratio',
   ];
-  for (const { settings, raw, client, ratio } of reports) {
+  for (const { settings, raw, client, ratio, cpuRatio } of reports) {
     lines.push(
       [
         String(settings.concurrency).padStart(11),
-        `${settings.width}x${settings.height}`.padStart(9),
-        fixed(raw.perOpMs, 2, 12),
-        fixed(client.perOpMs, 2, 15),
-        fixed(client.perOpMs - raw.perOpMs, 2, 14),
-        `${ratio.toFixed(3)}x`.padStart(7),
+        `${settings.width}x${settings.height}`.padStart(10),
+        fixed(raw.perOpMs, 2, 9),
+        fixed(client.perOpMs, 2, 12),
+        `${ratio.toFixed(3)}x`.padStart(6),
+        fixed(raw.cpuPerOpMs, 2, 8),
+        fixed(client.cpuPerOpMs, 2, 11),
+        `${cpuRatio.toFixed(3)}x`.padStart(10),
       ].join(' '),
     );
   }
@@ -111,7 +122,7 @@ export function formatClientOverhead(reports: readonly ClientOverheadReport[]): 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '7' },
+      rounds: { type: 'string', default: '15' },
       'per-round': { type: 'string', default: '20' },
     },
   });

@@ -13,9 +13,11 @@ describe('benchmarks', () => {
     expect(report.raw.roundsMs).toHaveLength(2);
     expect(report.client.roundsMs).toHaveLength(2);
     expect(report.raw.perOpMs).toBeGreaterThan(0);
+    expect(report.raw.cpuPerOpMs).toBeGreaterThan(0);
     expect(report.ratio).toBeCloseTo(report.client.perOpMs / report.raw.perOpMs, 10);
+    expect(report.cpuRatio).toBeCloseTo(report.client.cpuPerOpMs / report.raw.cpuPerOpMs, 10);
     expect(formatClientOverhead([report])).toMatch(
-      /\n\s+2\s+64x64\s+[\d.]+\s+[\d.]+\s+-?[\d.]+\s+[\d.]+x$/,
+      /\n\s+2\s+64x64(\s+[\d.]+){2}\s+[\d.]+x(\s+[\d.]+){2}\s+[\d.]+x$/,
     );
   });
 
