@@ -93,3 +93,92 @@ export {
   type PngTextChunk,
   type PngTextKind,
 } from './images/png-text.js';
+
+export {
+  ImagePipeline,
+  ImageProcessingError,
+  DEFAULT_IMAGE_PIPELINE_OPTIONS,
+  type ImagePipelineMode,
+  type ImagePipelineOptions,
+  type ImagePipelineStats,
+  type ImageProcessingErrorDetails,
+  type ProcessResultOptions,
+  type ProcessedGeneration,
+  type ProcessedImage,
+  type ProcessedUpscale,
+} from './images/image-pipeline.js';
+export { JOB_ID_KEYWORD } from './images/image-worker.js';
+export {
+  ImageKeyLayout,
+  assertImageKey,
+  DEFAULT_IMAGE_KEY_TEMPLATES,
+  type ImageStore,
+  type ImageKeyParts,
+  type ImageKeyTemplates,
+  type ImageVariant,
+  type ParsedImageKey,
+  type RemovedImage,
+  type RetentionPolicy,
+  type StoredImageInfo,
+} from './images/image-store.js';
+export { LocalImageStore, type LocalImageStoreOptions } from './images/local-image-store.js';
+
+export {
+  createGenerationRequestSchema,
+  GenerationRequestSchema,
+  parseGenerationRequest,
+  inferKind,
+  hiresOutputSize,
+  DEFAULT_REQUEST_LIMITS,
+  REQUEST_DEFAULTS,
+  JOB_KINDS,
+  OWNER_SOURCES,
+  type RequestLimits,
+  type GenerationRequestInput,
+  type GenerationRequest,
+  type ResolvedGenerationRequest,
+  type HiresOptions,
+  type UpscaleOptions,
+  type ImageSource,
+  type JobImageReference,
+} from './jobs/generation-request.js';
+export {
+  RequestError,
+  type RequestIssue,
+  type RequestErrorCode,
+  type RequestErrorOptions,
+} from './jobs/request-error.js';
+export {
+  checkAgainstCapabilities,
+  type BackendFit,
+  type CapabilityCheck,
+} from './jobs/capability-check.js';
+export {
+  buildForgeCall,
+  type ForgeCall,
+  type ForgeCallImages,
+  type ForgeEndpoint,
+} from './jobs/forge-payload.js';
+export { newJobId, isJobId, jobIdTime, JOB_ID_PREFIX } from './jobs/job-id.js';
+export {
+  FINISHED_STATUSES,
+  type JobError,
+  type JobImage,
+  type JobKind,
+  type JobOwner,
+  type JobProgress,
+  type JobRecord,
+  type JobResult,
+  type JobStatus,
+  type OwnerSource,
+} from './jobs/job.js';
+export type {
+  InsertOutcome,
+  JobListQuery,
+  JobPage,
+  JobStore,
+  NewJob,
+  RecoveryOutcome,
+} from './jobs/job-store.js';
+export { SqliteJobStore, type SqliteJobStoreOptions } from './jobs/sqlite-job-store.js';
+export { InMemoryJobStore } from './jobs/in-memory-job-store.js';

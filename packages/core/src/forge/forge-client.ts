@@ -121,6 +121,21 @@ export class ForgeClient {
   }
 
   /**
+   * {@link ForgeClient.txt2img} without decoding: resolves with the 2xx response body as bytes,
+   * for a worker thread to parse (a batch of large images is tens of megabytes of JSON, too much
+   * to parse on the event loop). Same hires workaround, same deadline, and a non-2xx answer fails
+   * with the same coded {@link ForgeError}; the body's shape is not checked here.
+   */
+  async txt2imgRaw(request: Txt2ImgRequest, call?: ForgeCallOptions): Promise<Uint8Array> {
+    return this.#postRaw('/sdapi/v1/txt2img', withHiresModules(request), call);
+  }
+
+  /** {@link ForgeClient.img2img} without decoding: the 2xx response body as bytes. */
+  async img2imgRaw(request: Img2ImgInput, call?: ForgeCallOptions): Promise<Uint8Array> {
+    return this.#postRaw('/sdapi/v1/img2img', encodeImg2Img(request), call);
+  }
+
+  /**
    * Reads Forge's global progress (`GET /sdapi/v1/progress`). Forge runs one generation at a time,
    * so this is the progress of whatever runs on the server now.
    */
@@ -174,6 +189,15 @@ export class ForgeClient {
       call,
       'generation',
     );
+  }
+
+  /** {@link ForgeClient.extraSingleImage} without decoding: the 2xx response body as bytes. */
+  async extraSingleImageRaw(
+    request: ExtraSingleImageInput,
+    call?: ForgeCallOptions,
+  ): Promise<Uint8Array> {
+    const body = { ...request, image: imageToBase64(request.image, 'image') };
+    return this.#postRaw('/sdapi/v1/extra-single-image', body, call);
   }
 
   /** Lists checkpoints (`GET /sdapi/v1/sd-models`). */
@@ -280,6 +304,14 @@ export class ForgeClient {
     kind: ForgeRequestKind = 'probe',
   ): Promise<Output> {
     return this.#transport.request({ method: 'POST', path, body, schema, kind }, call);
+  }
+
+  async #postRaw(
+    path: string,
+    body: unknown,
+    call: ForgeCallOptions | undefined,
+  ): Promise<Uint8Array> {
+    return this.#transport.requestBytes({ method: 'POST', path, body, kind: 'generation' }, call);
   }
 }
 

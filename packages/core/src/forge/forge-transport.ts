@@ -3,7 +3,7 @@
  * and an abort path per request, and the checks every answer goes through (status, JSON, schema).
  */
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import {
   ForgeError,
@@ -23,8 +23,8 @@ import type { Logger } from '../logger.js';
 /** Which deadline a request gets: generation calls wait minutes, everything else seconds. */
 export type ForgeRequestKind = 'generation' | 'probe';
 
-/** One request to Forge and the schema its 2xx answer must match. */
-export interface ForgeRequestSpec<Output> {
+/** One request to Forge: where it goes and what it sends. */
+export interface ForgeRequestTarget {
   /** HTTP method. */
   method: 'GET' | 'POST';
   /** Endpoint path below the base URL, e.g. `/sdapi/v1/progress`. */
@@ -33,10 +33,22 @@ export interface ForgeRequestSpec<Output> {
   query?: Record<string, string>;
   /** JSON body, if any. */
   body?: unknown;
-  /** Checks (and may transform) the parsed JSON answer. */
-  schema: z.ZodType<Output>;
   /** Picks the default deadline. */
   kind: ForgeRequestKind;
+}
+
+/** One request to Forge and the schema its 2xx answer must match. */
+export interface ForgeRequestSpec<Output> extends ForgeRequestTarget {
+  /** Checks (and may transform) the parsed JSON answer. */
+  schema: z.ZodType<Output>;
+}
+
+type ResponseBody = Dispatcher.ResponseData['body'];
+
+/** How one kind of request reads its answer's body, and then checks what it read. */
+interface AnswerHandling<Payload, Output> {
+  read(status: number, body: ResponseBody): Promise<Payload>;
+  accept(context: ForgeRequestContext, status: number, payload: Payload): Output;
 }
 
 /**
@@ -68,23 +80,56 @@ export class ForgeTransport {
     spec: ForgeRequestSpec<Output>,
     callOptions?: ForgeCallOptions,
   ): Promise<Output> {
+    return this.#send(spec, callOptions, {
+      read: async (_status, body) => body.text(),
+      accept: (context, status, text) => acceptAnswer(context, spec.schema, status, text),
+    });
+  }
+
+  /**
+   * Sends one request and returns its 2xx body as undecoded bytes, in an ArrayBuffer of its own
+   * (so it can be transferred to a worker thread). A non-2xx answer fails exactly as in
+   * {@link ForgeTransport.request}; the body is neither parsed nor checked.
+   * @throws ForgeError with the code that says what went wrong
+   * @throws ConfigError when the call options are invalid
+   */
+  async requestBytes(
+    target: ForgeRequestTarget,
+    callOptions?: ForgeCallOptions,
+  ): Promise<Uint8Array> {
+    return this.#send(target, callOptions, {
+      read: async (status, body): Promise<string | Uint8Array> =>
+        isSuccess(status) ? new Uint8Array(await body.arrayBuffer()) : body.text(),
+      accept: (context, status, payload) => {
+        if (typeof payload === 'string') throw forgeHttpError(context, status, payload);
+        return payload;
+      },
+    });
+  }
+
+  async #send<Payload, Output>(
+    target: ForgeRequestTarget,
+    callOptions: ForgeCallOptions | undefined,
+    handling: AnswerHandling<Payload, Output>,
+  ): Promise<Output> {
     const call = checkCallOptions(callOptions);
-    const context = { backend: this.#options.name, method: spec.method, endpoint: spec.path };
-    const timeoutMs = call.timeoutMs ?? this.#defaultTimeoutMs(spec.kind);
+    const context = { backend: this.#options.name, method: target.method, endpoint: target.path };
+    const timeoutMs = call.timeoutMs ?? this.#defaultTimeoutMs(target.kind);
     this.#refuseIfUnusable(context, call.signal);
 
     const deadline = new RequestDeadline(timeoutMs, call.signal);
     const startedAt = performance.now();
     try {
-      const answer = await this.#exchange(spec, deadline.signal, timeoutMs);
-      this.#logDone(context, answer.status, startedAt);
-      return acceptAnswer(context, spec.schema, answer.status, answer.text);
+      const response = await this.#dispatch(target, deadline.signal, timeoutMs);
+      const payload = await handling.read(response.statusCode, response.body);
+      this.#logDone(context, response.statusCode, startedAt);
+      return handling.accept(context, response.statusCode, payload);
     } catch (error) {
       const failure = this.#asForgeError(context, error, deadline, timeoutMs);
       this.#logger.debug(
         {
-          method: spec.method,
-          endpoint: spec.path,
+          method: target.method,
+          endpoint: target.path,
           code: failure.code,
           durationMs: since(startedAt),
         },
@@ -110,30 +155,33 @@ export class ForgeTransport {
     await this.#pool.destroy();
   }
 
-  async #exchange(spec: ForgeRequestSpec<unknown>, signal: AbortSignal, timeoutMs: number) {
+  async #dispatch(
+    target: ForgeRequestTarget,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#options.authorization !== undefined) {
       headers['authorization'] = this.#options.authorization;
     }
-    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    if (target.body !== undefined) headers['content-type'] = 'application/json';
 
-    const response = await this.#pool.request({
-      method: spec.method,
-      path: this.#pathOf(spec),
+    return this.#pool.request({
+      method: target.method,
+      path: this.#pathOf(target),
       headers,
-      body: spec.body === undefined ? null : JSON.stringify(spec.body),
+      body: target.body === undefined ? null : JSON.stringify(target.body),
       signal,
       // undici's own limits default to 5 minutes, shorter than a long generation.
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    return { status: response.statusCode, text: await response.body.text() };
   }
 
-  #pathOf(spec: ForgeRequestSpec<unknown>): string {
-    const path = `${this.#options.pathPrefix}${spec.path}`;
-    if (spec.query === undefined) return path;
-    return `${path}?${new URLSearchParams(spec.query).toString()}`;
+  #pathOf(target: ForgeRequestTarget): string {
+    const path = `${this.#options.pathPrefix}${target.path}`;
+    if (target.query === undefined) return path;
+    return `${path}?${new URLSearchParams(target.query).toString()}`;
   }
 
   #defaultTimeoutMs(kind: ForgeRequestKind): number {
@@ -188,7 +236,7 @@ function acceptAnswer<Output>(
   status: number,
   text: string,
 ): Output {
-  if (status < 200 || status > 299) throw forgeHttpError(context, status, text);
+  if (!isSuccess(status)) throw forgeHttpError(context, status, text);
 
   let json: unknown;
   try {
@@ -206,6 +254,10 @@ function acceptAnswer<Output>(
       ? 'the body has the wrong shape'
       : `${formatPath(issue.path)}: ${issue.message}`;
   throw forgeBadResponseError(context, status, text, problem, result.error);
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status <= 299;
 }
 
 function describeNonJson(text: string): string {
