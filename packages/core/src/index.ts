@@ -182,3 +182,49 @@ export type {
 } from './jobs/job-store.js';
 export { SqliteJobStore, type SqliteJobStoreOptions } from './jobs/sqlite-job-store.js';
 export { InMemoryJobStore } from './jobs/in-memory-job-store.js';
+
+export { Engine } from './jobs/engine.js';
+export {
+  createEngine,
+  DEFAULT_ENGINE_CONFIG,
+  type EngineConfig,
+  type EngineHooks,
+} from './jobs/create-engine.js';
+export {
+  DEFAULT_ENGINE_TUNING,
+  type EngineOptions,
+  type EngineTuning,
+  type PromptExpander,
+} from './jobs/engine-options.js';
+export type {
+  BackendCapabilities,
+  GenerationService,
+  MergedCapabilities,
+  QueueEstimate,
+  SubmitOutcome,
+} from './jobs/generation-service.js';
+export {
+  EngineEvents,
+  DEFAULT_ENGINE_EVENTS_OPTIONS,
+  type EngineEvent,
+  type EngineEventMap,
+  type EngineEventType,
+  type EngineEventOf,
+  type EngineEventListener,
+  type EngineEventsOptions,
+} from './jobs/engine-events.js';
+export {
+  BackendPool,
+  type BackendConfig,
+  type BackendView,
+  type BackendStatus,
+  type BackendPoolOptions,
+  type BackendRunReport,
+} from './jobs/backend-pool.js';
+export {
+  FairQueue,
+  DEFAULT_FAIR_QUEUE_OPTIONS,
+  type QueueEntry,
+  type PickTarget,
+  type FairQueueOptions,
+} from './jobs/fair-queue.js';
