@@ -1,14 +1,16 @@
 /**
  * The demo behind `npm start`: starts the simulated Forge server (unless FORGE_URL names a real
- * one), runs one txt2img through the Forge client while showing Forge's progress, saves the PNG
- * and prints the infotext read back from it. The simulator then keeps serving until Ctrl+C, so
- * other Forge clients can be pointed at it; `--once` exits after the generation instead.
+ * one), starts the job engine on it with its embedded defaults (SQLite job store, local image
+ * folder, worker-thread image pipeline), submits one txt2img job, prints its progress from the
+ * engine's events, and prints where the image was stored with the infotext read back from it.
+ * The simulator then keeps serving until Ctrl+C, so other Forge clients can be pointed at it;
+ * `--once` exits after the job instead.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { ForgeClient, probeCapabilities, readPngParameters } from '@forge-tool/core';
+import { createEngine, readPngParameters, type Engine, type EngineEvent } from '@forge-tool/core';
 import { startForgeSim, type ForgeSim } from '@forge-tool/forge-sim';
 
 /** Options of one demo run. */
@@ -18,13 +20,16 @@ export interface DemoOptions {
   /** Port of the simulator; 0 picks a free one. */
   port: number;
   prompt: string;
-  outputDir: string;
+  /** Where the job database and the image folder go. */
+  dataDir: string;
   /** Where lines go. */
   print: (line: string) => void;
 }
 
-/** What one demo generation produced. */
+/** What one demo job produced. */
 export interface DemoResult {
+  jobId: string;
+  /** The stored PNG. */
   file: string;
   seed: number;
   infotext: string;
@@ -32,25 +37,25 @@ export interface DemoResult {
   sim: ForgeSim | undefined;
 }
 
-/** Runs one generation as `npm start` does and returns where the image went. */
+/** Runs one job as `npm start` does and returns where its image went. */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const sim = options.forgeUrl === undefined ? await startSimulator(options) : undefined;
-  const baseUrl = options.forgeUrl ?? sim?.url ?? '';
-  const client = new ForgeClient({ baseUrl, name: sim ? 'simulated-forge' : 'forge' });
+  const url = options.forgeUrl ?? sim?.url ?? '';
   try {
-    const capabilities = await probeCapabilities(client);
-    options.print(
-      `Backend ${client.name}: ${capabilities.checkpoints.length} checkpoints, ` +
-        `${capabilities.samplers.length} samplers, ${capabilities.schedulers.length} schedulers, ` +
-        `${capabilities.upscalers.length} upscalers, ${capabilities.loras.length} LoRAs`,
-    );
-    const result = await generateWithProgress(client, options);
-    return { ...result, sim };
+    await mkdir(options.dataDir, { recursive: true });
+    const engine = await createEngine({
+      backends: [{ name: sim ? 'simulated-forge' : 'forge', url }],
+      database: { path: join(options.dataDir, 'forge-tool.db') },
+      images: { root: join(options.dataDir, 'outputs') },
+    });
+    try {
+      return { ...(await runOneJob(engine, options)), sim };
+    } finally {
+      await engine.close();
+    }
   } catch (error) {
     await sim?.close();
     throw error;
-  } finally {
-    await client.close();
   }
 }
 
@@ -70,48 +75,64 @@ async function startSimulator(options: DemoOptions): Promise<ForgeSim> {
   return sim;
 }
 
-async function generateWithProgress(
-  client: ForgeClient,
-  options: DemoOptions,
-): Promise<Omit<DemoResult, 'sim'>> {
-  options.print(`Generating "${options.prompt}" (20 steps, 512x512)...`);
-  const watcher = watchProgress(client, options.print);
-  try {
-    const result = await client.txt2img({
-      prompt: options.prompt,
-      steps: 20,
-      sampler_name: 'Euler a',
-    });
-    const image = result.images[0];
-    if (image === undefined) throw new Error('Forge returned no image');
-    await mkdir(options.outputDir, { recursive: true });
-    const file = join(options.outputDir, `forge-${result.info.seed}.png`);
-    await writeFile(file, image);
-    const infotext = readPngParameters(image) ?? '(no parameters chunk in the PNG)';
-    options.print(`Saved ${file} (${image.length} bytes). Its parameters:\n${infotext}`);
-    return { file, seed: result.info.seed, infotext };
-  } finally {
-    watcher.stop();
+async function runOneJob(engine: Engine, options: DemoOptions): Promise<Omit<DemoResult, 'sim'>> {
+  const [backend] = await engine.backends();
+  const capabilities = await engine.capabilities();
+  options.print(
+    `Engine ready: backend ${backend?.name} is ${backend?.status}; ` +
+      `${capabilities.checkpoints.length} checkpoints, ${capabilities.samplers.length} samplers.`,
+  );
+  const finished = waitForFinish(engine, options.print);
+  const { job } = await engine.submit({
+    prompt: options.prompt,
+    width: 512,
+    height: 512,
+    sampler: 'Euler a',
+    owner: { id: 'demo', source: 'api' },
+  });
+  const done = await finished(job.id);
+  const image = done.result?.images[0];
+  if (done.status !== 'completed' || image === undefined) {
+    throw new Error(`Job ${done.id} ${done.status}: ${done.error?.message ?? 'no image'}`);
   }
+  const png = await engine.getImage(done.id, 0);
+  const file = resolve(options.dataDir, 'outputs', image.key);
+  const infotext = readPngParameters(png) ?? '(no parameters chunk in the PNG)';
+  options.print(`Stored ${file} (${png.length} bytes, sha256 ${image.sha256.slice(0, 12)}...)`);
+  options.print(`Its parameters:\n${infotext}`);
+  return { jobId: done.id, file, seed: image.seed, infotext };
 }
 
-/** Polls Forge's progress while a generation runs and prints each new quarter reached. */
-function watchProgress(client: ForgeClient, print: (line: string) => void): { stop(): void } {
+/** Prints a job's events as they come and resolves with its record when it finishes. */
+function waitForFinish(engine: Engine, print: (line: string) => void) {
+  const finished = new Map<string, (event: EngineEvent) => void>();
   let lastQuarter = 0;
-  const timer = setInterval(() => {
-    client
-      .progress({ skipCurrentImage: true, timeoutMs: 2_000 })
-      .then(({ progress, state }) => {
-        const quarter = Math.floor(progress * 4);
-        if (state.job_count === 0 || quarter <= lastQuarter || quarter >= 4) return;
+  const unsubscribe = engine.subscribe((event) => {
+    if (event.type === 'jobQueued') {
+      print(`Queued ${event.job.id}: "${event.job.request.prompt}" (20 steps, 512x512)`);
+      if (event.job.resolved.prompt !== event.job.request.prompt) {
+        print(`  wildcards resolved it to "${event.job.resolved.prompt}"`);
+      }
+    }
+    if (event.type === 'jobStarted') print(`  started on ${event.backend}`);
+    if (event.type === 'jobProgress') {
+      const quarter = Math.floor(event.progress.percent / 25);
+      if (quarter > lastQuarter && quarter < 4) {
         lastQuarter = quarter;
-        print(`  ${quarter * 25}%  step ${state.sampling_step + 1}/${state.sampling_steps}`);
-      })
-      .catch(() => {
-        // Progress is only shown to the user; a missed poll changes nothing.
+        print(`  ${quarter * 25}%  step ${event.progress.step}/${event.progress.totalSteps}`);
+      }
+    }
+    if ('job' in event && ['jobCompleted', 'jobFailed', 'jobCancelled'].includes(event.type)) {
+      finished.get(event.job.id)?.(event);
+    }
+  });
+  return (jobId: string) =>
+    new Promise<NonNullable<Awaited<ReturnType<Engine['get']>>>>((resolveJob) => {
+      finished.set(jobId, (event) => {
+        unsubscribe();
+        if ('job' in event) resolveJob(event.job);
       });
-  }, 100);
-  return { stop: () => clearInterval(timer) };
+    });
 }
 
 async function main(): Promise<void> {
@@ -119,8 +140,11 @@ async function main(): Promise<void> {
     options: {
       once: { type: 'boolean', default: false },
       port: { type: 'string', default: '7860' },
-      prompt: { type: 'string', default: 'a lighthouse on a cliff at dusk, oil painting' },
-      out: { type: 'string', default: 'outputs' },
+      prompt: {
+        type: 'string',
+        default: 'a lighthouse on a cliff at {dawn|dusk}, __lighting__, oil painting',
+      },
+      data: { type: 'string', default: 'data' },
     },
   });
   const port = Number(values.port);
@@ -133,7 +157,7 @@ async function main(): Promise<void> {
     ...(forgeUrl ? { forgeUrl } : {}),
     port,
     prompt: values.prompt,
-    outputDir: resolve(values.out),
+    dataDir: resolve(values.data),
     print,
   });
   if (sim === undefined) return;

@@ -8,29 +8,33 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runDemo, type DemoResult } from '../src/demo.js';
 
 describe('the npm start demo', () => {
-  let outputDir: string | undefined;
+  let dataDir: string | undefined;
   let result: DemoResult | undefined;
 
   afterEach(async () => {
     await result?.sim?.close();
-    if (outputDir) await rm(outputDir, { recursive: true, force: true });
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('starts a labelled simulator, generates through the client and saves a PNG with its infotext', async () => {
-    outputDir = await mkdtemp(join(tmpdir(), 'forge-demo-'));
+    dataDir = await mkdtemp(join(tmpdir(), 'forge-demo-'));
     const lines: string[] = [];
 
     result = await runDemo({
       port: 0,
       prompt: 'a small red boat',
-      outputDir,
+      dataDir,
       print: (line) => lines.push(line),
     });
 
     expect(lines[0]).toMatch(
       /^SIMULATED Forge server \(synthetic images, no GPU\) listening on http/,
     );
-    expect(lines.some((line) => /checkpoints, \d+ samplers/.test(line))).toBe(true);
+    expect(lines.some((line) => /^Engine ready: .* \d+ checkpoints, \d+ samplers/.test(line))).toBe(
+      true,
+    );
+    expect(lines.some((line) => line.startsWith(`Queued ${result?.jobId}`))).toBe(true);
+    expect(result.file.startsWith(join(dataDir, 'outputs'))).toBe(true);
     const png = await readFile(result.file);
     expect(readPngSize(png)).toEqual({ width: 512, height: 512 });
     const infotext = parseInfotext(readPngParameters(png) ?? '');
@@ -42,7 +46,7 @@ describe('the npm start demo', () => {
   });
 
   it('uses a given Forge server without starting the simulator', async () => {
-    outputDir = await mkdtemp(join(tmpdir(), 'forge-demo-'));
+    dataDir = await mkdtemp(join(tmpdir(), 'forge-demo-'));
     const { startForgeSim } = await import('@forge-tool/forge-sim');
     const external = await startForgeSim({ port: 0, stepMs: 1 });
     const lines: string[] = [];
@@ -51,7 +55,7 @@ describe('the npm start demo', () => {
         forgeUrl: external.url,
         port: 0,
         prompt: 'a blue kite',
-        outputDir,
+        dataDir,
         print: (line) => lines.push(line),
       });
     } finally {
@@ -60,6 +64,6 @@ describe('the npm start demo', () => {
 
     expect(result.sim).toBeUndefined();
     expect(lines.some((line) => line.startsWith('SIMULATED'))).toBe(false);
-    expect(result.file.startsWith(outputDir)).toBe(true);
+    expect(result.file.startsWith(dataDir)).toBe(true);
   });
 });

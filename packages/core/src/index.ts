@@ -228,3 +228,4 @@ export {
   type PickTarget,
   type FairQueueOptions,
 } from './jobs/fair-queue.js';
+export * from './wildcards/index.js';

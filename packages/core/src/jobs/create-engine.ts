@@ -3,6 +3,8 @@
  * folder, worker-thread image pipeline) built from one plain configuration object, as read from a
  * YAML or JSON file.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ImagePipeline, type ImagePipelineMode } from '../images/image-pipeline.js';
 import type { ImageKeyTemplates, RetentionPolicy } from '../images/image-store.js';
@@ -19,6 +21,12 @@ import {
 import { Engine } from './engine.js';
 import { createGenerationRequestSchema, type RequestLimits } from './generation-request.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
+import { expandPrompt, type MissingPolicy } from '../wildcards/expander.js';
+import {
+  BUILT_IN_WILDCARD_ROOT,
+  WildcardLibrary,
+  type WildcardRoot,
+} from '../wildcards/wildcard-library.js';
 
 /** The engine's configuration: plain data, so it can live in a file. */
 export interface EngineConfig extends EngineTuning {
@@ -48,6 +56,17 @@ export interface EngineConfig extends EngineTuning {
   };
   /** Request limits; see `DEFAULT_REQUEST_LIMITS`. */
   limits?: RequestLimits;
+  /** Wildcards in prompts (docs/wildcards.md). */
+  wildcards?: {
+    /** Expand `__name__`, `{a|b}` and the rest; off sends prompts as written. @defaultValue `true` */
+    enabled?: boolean;
+    /** The user's wildcard folder, searched after the built-in samples. @defaultValue `'wildcards'` */
+    directory?: string;
+    /** Reload when files change. @defaultValue `true` */
+    watch?: boolean;
+    /** A wildcard that names nothing: an error, or left in the prompt. @defaultValue `'error'` */
+    missing?: MissingPolicy;
+  };
 }
 
 /** What cannot live in a file: code the host passes in. */
@@ -62,6 +81,7 @@ export const DEFAULT_ENGINE_CONFIG = {
   databasePath: 'forge-tool.db',
   imageRoot: 'outputs',
   pipelineMode: 'workers',
+  wildcardDirectory: 'wildcards',
   /** With a retention policy and no interval set, it is applied hourly. */
   retentionIntervalMs: 3_600_000,
 } as const;
@@ -98,6 +118,14 @@ const configSchema = z.strictObject(
       })
       .optional(),
     limits: z.record(z.string(), z.unknown(), { error: 'must be an object of limits' }).optional(),
+    wildcards: z
+      .strictObject({
+        enabled: z.boolean({ error: 'must be true or false' }).optional(),
+        directory: z.string().min(1, { error: 'must be a folder path' }).optional(),
+        watch: z.boolean({ error: 'must be true or false' }).optional(),
+        missing: z.enum(['error', 'keep'], { error: "must be 'error' or 'keep'" }).optional(),
+      })
+      .optional(),
   },
   { error: 'must be an object' },
 );
@@ -122,7 +150,7 @@ export async function createEngine(config: unknown, hooks: EngineHooks = {}): Pr
   const valid = config as EngineConfig;
   // Building the schema checks the limits now rather than at the first request.
   createGenerationRequestSchema(valid.limits ?? {});
-  const { backends, database, images, pipeline, limits, ...tuning } = valid;
+  const { backends, database, images, pipeline, limits, wildcards, ...tuning } = valid;
   const imageStore = new LocalImageStore({
     root: images?.root ?? DEFAULT_ENGINE_CONFIG.imageRoot,
     ...(images?.layout === undefined ? {} : { layout: images.layout }),
@@ -140,6 +168,7 @@ export async function createEngine(config: unknown, hooks: EngineHooks = {}): Pr
   const retentionIntervalMs =
     tuning.retentionIntervalMs ??
     (images?.retention === undefined ? 0 : DEFAULT_ENGINE_CONFIG.retentionIntervalMs);
+  const library = hooks.expandPrompt === undefined ? await openWildcards(wildcards) : undefined;
   try {
     return await Engine.start({
       ...tuning,
@@ -149,10 +178,31 @@ export async function createEngine(config: unknown, hooks: EngineHooks = {}): Pr
       images: imageStore,
       pipeline: imagePipeline,
       ...(limits === undefined ? {} : { limits }),
+      ...(library === undefined ? {} : { expandPrompt: library.expand }),
+      onClose: () => library?.library.close(),
       ...hooks,
     });
   } catch (error) {
-    await Promise.allSettled([store.close(), imagePipeline.close()]);
+    await Promise.allSettled([store.close(), imagePipeline.close(), library?.library.close()]);
     throw error;
   }
+}
+
+/**
+ * Loads the built-in samples and the user's wildcard folder (when it exists) and returns the
+ * expansion the engine calls once per prompt field.
+ */
+async function openWildcards(
+  config: EngineConfig['wildcards'],
+): Promise<{ library: WildcardLibrary; expand: PromptExpander } | undefined> {
+  if (config?.enabled === false) return undefined;
+  const directory = resolve(config?.directory ?? DEFAULT_ENGINE_CONFIG.wildcardDirectory);
+  const roots: WildcardRoot[] = [BUILT_IN_WILDCARD_ROOT];
+  if (existsSync(directory)) roots.push({ path: directory, name: 'user' });
+  const library = new WildcardLibrary({ roots, watch: config?.watch ?? true });
+  await library.load();
+  const missing = config?.missing ?? 'error';
+  const expand: PromptExpander = (template, { seed, index, maxDepth }) =>
+    expandPrompt(library, template, { seed, index, maxDepth, missing });
+  return { library, expand };
 }

@@ -111,6 +111,8 @@ export interface EngineOptions extends EngineTuning {
   logger?: Logger;
   /** Source of random seeds, 0 <= x < 1. @defaultValue `Math.random` */
   random?: () => number;
+  /** Called last when the engine closes, to release what the host built for it. */
+  onClose?: () => void | Promise<void>;
 }
 
 /** {@link EngineOptions} with every default applied, frozen. */
@@ -121,6 +123,7 @@ export type ResolvedEngineOptions = Readonly<
       expandPrompt: PromptExpander;
       logger: Logger;
       random: () => number;
+      onClose: () => void | Promise<void>;
     }
 >;
 
@@ -222,6 +225,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     expandPrompt: options.expandPrompt ?? ((template) => ({ prompt: template, trace: null })),
     logger: options.logger ?? silentLogger,
     random: options.random ?? Math.random,
+    onClose: options.onClose ?? (() => {}),
   });
 }
 

@@ -284,6 +284,7 @@ export class Engine implements GenerationService {
     await this.#pool.close(true);
     await this.#options.pipeline.close();
     await this.#options.store.close();
+    await this.#options.onClose();
     this.#events.clear();
   }
 

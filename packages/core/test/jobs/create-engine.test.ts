@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -34,6 +35,47 @@ describe('createEngine', () => {
     expect((await completed).job.backend).toBe('gpu-1');
     expect((await engine.capabilities()).samplers).toContain('Euler a');
     expect(await engine.enforceRetention()).toBe(0);
+  });
+
+  it('expands wildcards from the built-in samples and the user folder, and records how', async () => {
+    const [sim] = await startSims(rig, 1);
+    const dir = await tempDir(rig);
+    await mkdir(join(dir, 'wildcards'));
+    await writeFile(join(dir, 'wildcards', 'pet.txt'), 'cat\n');
+    const engine = await createEngine({
+      backends: [{ name: 'gpu-1', url: sim!.url }],
+      database: { path: join(dir, 'jobs.db') },
+      images: { root: join(dir, 'outputs') },
+      pipeline: { mode: 'inline' },
+      wildcards: { directory: join(dir, 'wildcards'), watch: false },
+    });
+    engines.push(engine);
+
+    const { job } = await engine.submit({ prompt: 'a __pet__ in __season__', seed: 7 });
+
+    expect(job.resolved.prompt).toMatch(/^a cat in (spring|summer|autumn|winter)$/);
+    expect(job.request.prompt).toBe('a __pet__ in __season__');
+    expect(JSON.stringify(job.resolved.wildcard_trace)).toContain('user/pet.txt');
+    await expect(engine.submit({ prompt: 'a __nothing_here__' })).rejects.toMatchObject({
+      code: 'FT_ERR_WILDCARD_NOT_FOUND',
+    });
+  });
+
+  it('sends prompts as written when wildcards are off', async () => {
+    const [sim] = await startSims(rig, 1);
+    const dir = await tempDir(rig);
+    const engine = await createEngine({
+      backends: [{ name: 'gpu-1', url: sim!.url }],
+      database: { path: join(dir, 'jobs.db') },
+      images: { root: join(dir, 'outputs') },
+      pipeline: { mode: 'inline' },
+      wildcards: { enabled: false },
+    });
+    engines.push(engine);
+
+    const { job } = await engine.submit({ prompt: 'a __season__ {red|blue} sky' });
+
+    expect(job.resolved.prompt).toBe('a __season__ {red|blue} sky');
   });
 
   it.each([
