@@ -179,7 +179,7 @@ class ForgeSimServer implements ForgeSim {
 
   async #slowStart(): Promise<void> {
     const waitMs = this.#context.faults.slowStartWaitMs(Date.now() - this.#context.startedAtMs);
-    if (waitMs > 0) await this.#context.wait(waitMs);
+    await this.#context.stall(waitMs);
   }
 }
 

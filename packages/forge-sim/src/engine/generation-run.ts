@@ -57,6 +57,8 @@ export class GenerationRun {
   readonly #request: PreparedGeneration;
   readonly #plan: FaultPlan;
   #initImages: ProbedImage[] = [];
+  /** PNG files encoded ahead, during the decode time, with the text they were encoded with. */
+  readonly #drafts = new Map<RgbImage, PngDraft>();
 
   constructor(context: SimContext, request: PreparedGeneration, plan: FaultPlan) {
     this.#context = context;
@@ -67,13 +69,15 @@ export class GenerationRun {
   /** Runs the generation; the caller holds the lock and queued the task. */
   async execute(): Promise<GenerationOutput> {
     const { state, tasks } = this.#context;
+    this.#context.startWorkClock();
     if (this.#request.mode === 'img2img') await this.#decodeInitImages();
     state.begin(this.#request.mode === 'txt2img' ? 'scripts_txt2img' : 'scripts_img2img');
     tasks.start(this.#request.taskId);
     try {
       if (this.#plan.hangMs > 0) {
         this.#context.stats.hung += 1;
-        await this.#context.wait(this.#plan.hangMs);
+        await this.#context.stall(this.#plan.hangMs);
+        this.#context.startWorkClock();
       }
       const output = await this.#processImages();
       tasks.finish(this.#request.taskId);
@@ -179,11 +183,13 @@ export class GenerationRun {
       const result = await this.#hiresPass(p, hires, prompts, seeds, fraction);
       fraction = result.fraction;
       size = result.size;
-    } else {
-      await this.#decode(prompts.length);
     }
+    const images = await this.#decodeImages(p, first, prompts, seeds, size, fraction);
     state.nextjob();
-    return await this.#makeImages(p, first, prompts, seeds, size, fraction);
+    const infotexts = prompts.map((_, offset) =>
+      imageInfotext(p, this.#context.options, first + offset),
+    );
+    return { images, infotexts };
   }
 
   #firstPassRun(
@@ -273,7 +279,7 @@ export class GenerationRun {
     await this.#context.wait(this.#context.settings.imageMs * count);
   }
 
-  /** The end of `sample` plus `sample_hr_pass`. */
+  /** The end of `sample` plus `sample_hr_pass`, up to the batch's final decode. */
   async #hiresPass(
     p: Processing,
     hires: HiresPlan,
@@ -286,7 +292,6 @@ export class GenerationRun {
     const { state } = this.#context;
     if (state.interrupted) {
       // sample_hr_pass returns the first-pass latents, which the batch loop then decodes.
-      await this.#decode(prompts.length);
       return { fraction: firstFraction, size: { width: p.width, height: p.height } };
     }
     state.nextjob();
@@ -311,7 +316,6 @@ export class GenerationRun {
     };
     this.#checkMemory(run, prompts.length);
     const fraction = await this.#sample(run);
-    await this.#decode(prompts.length);
     return { fraction, size: { width: run.width, height: run.height } };
   }
 
@@ -352,25 +356,33 @@ export class GenerationRun {
       p.extra.set('Hires schedule type', label);
   }
 
-  /** Renders a batch's images, yielding between them so progress requests are served. */
-  async #makeImages(
+  /**
+   * The batch's final decode. The images are rendered and their PNG files encoded before the
+   * decode time is paid, so that this work happens inside `imageMs` (see `SimContext.wait`);
+   * nothing observable depends on them before the decode ends, and `#finish` re-encodes any
+   * image whose text changed meanwhile.
+   */
+  async #decodeImages(
     p: Processing,
     first: number,
     prompts: readonly string[],
     seeds: readonly number[],
     size: { width: number; height: number },
     fraction: number,
-  ): Promise<{ images: RgbImage[]; infotexts: string[] }> {
+  ): Promise<RgbImage[]> {
+    const { options } = this.#context;
+    const withText = Boolean(options.get('enable_pnginfo'));
     const images: RgbImage[] = [];
-    const infotexts: string[] = [];
     const denoise = Math.min(Math.max(fraction, 0), 1);
     for (const [offset, prompt] of prompts.entries()) {
-      const seed = seeds[offset] ?? 0;
-      images.push(synthesizeImage({ ...size, seed, prompt, denoise }));
-      infotexts.push(imageInfotext(p, this.#context.options, first + offset));
+      const image = synthesizeImage({ ...size, seed: seeds[offset] ?? 0, prompt, denoise });
+      const text = withText ? imageInfotext(p, options, first + offset) : null;
+      this.#drafts.set(image, { text, png: encodeWithText(image, text) });
+      images.push(image);
       await this.#context.wait(0);
     }
-    return { images, infotexts };
+    await this.#decode(prompts.length);
+    return images;
   }
 
   /** The end of `process_images_inner`: grid, PNG encoding, `Processed.js()`. */
@@ -390,7 +402,7 @@ export class GenerationRun {
     const withText = Boolean(options.get('enable_pnginfo'));
     const files: Buffer[] = [];
     for (const [index, image] of all.entries()) {
-      files.push(encodePng(image, withText ? [['parameters', infotexts[index] ?? '']] : []));
+      files.push(this.#encoded(image, withText ? (infotexts[index] ?? '') : null));
       await this.#context.wait(0);
     }
     return {
@@ -398,4 +410,20 @@ export class GenerationRun {
       info: processedInfo(p, options, infotexts, indexOfFirstImage, state.jobTimestamp),
     };
   }
+
+  /** The image's PNG file with that text: the draft when it was encoded with the same text. */
+  #encoded(image: RgbImage, text: string | null): Buffer {
+    const draft = this.#drafts.get(image);
+    return draft !== undefined && draft.text === text ? draft.png : encodeWithText(image, text);
+  }
+}
+
+/** A PNG file encoded ahead of time, and the `parameters` text it holds (null: none). */
+interface PngDraft {
+  readonly text: string | null;
+  readonly png: Buffer;
+}
+
+function encodeWithText(image: RgbImage, text: string | null): Buffer {
+  return encodePng(image, text === null ? [] : [['parameters', text]]);
 }

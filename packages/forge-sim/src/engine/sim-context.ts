@@ -66,6 +66,8 @@ export class SimContext {
   readonly startedAtMs: number;
   stats: SimStats = emptyStats();
   readonly #closing = new AbortController();
+  #workStartMs = performance.now();
+  #workBudgetMs = 0;
 
   constructor(settings: ResolvedSimOptions) {
     this.settings = settings;
@@ -96,17 +98,50 @@ export class SimContext {
   }
 
   /**
-   * Waits `ms` milliseconds of simulated work; 0 still yields to the event loop so that
-   * progress, interrupt and skip requests are served between steps.
+   * Starts the work clock of an operation that holds the lock: the times later passed to
+   * {@link SimContext.wait} are budgets counted from this moment.
+   */
+  startWorkClock(): void {
+    this.#workStartMs = performance.now();
+    this.#workBudgetMs = 0;
+  }
+
+  /**
+   * Works `ms` more milliseconds of simulated work. The configured times are budgets measured
+   * from {@link SimContext.startWorkClock}: each call adds `ms` to the budget and sleeps only
+   * until the budget is spent, so the simulator's own work between waits (rendering and encoding
+   * images, bookkeeping) happens inside the configured time instead of on top of it, as a real
+   * GPU's step and decode times include its own overhead. When the budget is already spent it
+   * only yields to the event loop, so progress, interrupt and skip requests are still served
+   * between steps; a positive `ms` then restarts the clock, so work beyond a wait's own time is
+   * not carried to later waits, which would otherwise run in a burst that progress requests
+   * cannot observe.
    *
    * @throws the abort reason when the server closes meanwhile
    */
   async wait(ms: number): Promise<void> {
-    if (ms <= 0) {
+    this.#workBudgetMs += Math.max(ms, 0);
+    const endMs = this.#workStartMs + this.#workBudgetMs;
+    if (endMs <= performance.now()) {
+      if (ms > 0) this.startWorkClock();
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.#closing.signal.throwIfAborted();
       return;
     }
+    // Timers count whole milliseconds of a cached loop time and may fire a little early.
+    for (let leftMs = endMs - performance.now(); leftMs > 0; leftMs = endMs - performance.now())
+      await sleepFor(Math.ceil(leftMs), undefined, { signal: this.#closing.signal });
+  }
+
+  /**
+   * Sleeps the full `ms` whatever the work clock says: a stuck server (hang fault, slow start)
+   * does no work to absorb. The work clock is left alone, so callers that hold the lock restart
+   * it afterwards.
+   *
+   * @throws the abort reason when the server closes meanwhile
+   */
+  async stall(ms: number): Promise<void> {
+    if (ms <= 0) return;
     await sleepFor(ms, undefined, { signal: this.#closing.signal });
   }
 

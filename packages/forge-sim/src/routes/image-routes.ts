@@ -124,8 +124,12 @@ async function runExtras(
     return await context.lock.run(async () => {
       const { state } = context;
       state.begin('extras');
+      context.startWorkClock();
       try {
-        if (plan.hangMs > 0) await context.wait(plan.hangMs);
+        if (plan.hangMs > 0) {
+          await context.stall(plan.hangMs);
+          context.startWorkClock();
+        }
         if (plan.failure === 'generic')
           throw new PythonException(
             'RuntimeError',
@@ -160,7 +164,20 @@ async function upscaleOne(
 ): Promise<ExtrasResult> {
   const info: Array<[string, unknown]> = [];
   const size = upscaledSize(values, image, info);
+  // Rendered and encoded before the upscale time is paid, so this work happens inside it.
+  const pixels = synthesizeImage({
+    ...size,
+    seed: image.width * 31 + image.height,
+    prompt: 'extras',
+    denoise: 1,
+  });
+  const keepsText = (): boolean => Boolean(context.options.get('enable_pnginfo'));
+  const encode = (withText: boolean) =>
+    encodePng(pixels, withText ? Object.entries(image.text) : []);
+  const keptText = keepsText();
+  let png = encode(keptText);
   await context.wait(context.settings.imageMs);
+  if (keepsText() !== keptText) png = encode(!keptText);
   for (const [key, field] of [
     ['GFPGAN visibility', 'gfpgan_visibility'],
     ['CodeFormer visibility', 'codeformer_visibility'],
@@ -170,14 +187,6 @@ async function upscaleOne(
     if (visibility > 0 && field === 'codeformer_visibility')
       info.push(['CodeFormer weight', values.raw('codeformer_weight')]);
   }
-  const pixels = synthesizeImage({
-    ...size,
-    seed: image.width * 31 + image.height,
-    prompt: 'extras',
-    denoise: 1,
-  });
-  const keepText = Boolean(context.options.get('enable_pnginfo'));
-  const png = encodePng(pixels, keepText ? Object.entries(image.text) : []);
   const text = info
     .filter(([, value]) => value !== null && value !== undefined)
     .map(([key, value]) => `${key}: ${quoteInfotextValue(value)}`)
@@ -267,6 +276,7 @@ async function interrogate(
   model: string,
 ): Promise<string> {
   return context.lock.run(async () => {
+    context.startWorkClock();
     if (model !== 'clip' && model !== 'deepdanbooru')
       throw new HttpException(404, 'Model not found');
     await context.wait(context.settings.imageMs);
