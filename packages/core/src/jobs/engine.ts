@@ -25,7 +25,7 @@ import type {
   QueueEstimate,
   SubmitOutcome,
 } from './generation-service.js';
-import { parseGenerationRequest } from './generation-request.js';
+import { parseGenerationRequest, type GenerationRequest } from './generation-request.js';
 import { findJobImage } from './image-references.js';
 import { jobNotFound } from './job-store-rules.js';
 import { checkBackendTags, checkImageReferences, resolveRequest } from './job-admission.js';
@@ -143,6 +143,10 @@ export class Engine implements GenerationService {
   async submit(input: unknown): Promise<SubmitOutcome> {
     this.#assertOpen();
     const request = parseGenerationRequest(input, this.#options.limits);
+    // A repeat is answered before any check that depends on the moment (backends, limits).
+    const earlier = await this.#findRepeat(request);
+    if (earlier !== undefined)
+      return { job: earlier, created: false, ...this.#estimateOf(earlier) };
     const capabilities = this.#pool.capabilities();
     if (capabilities.length === 0) throw this.#noBackendYet();
     checkAgainstCapabilities(request, capabilities);
@@ -166,6 +170,12 @@ export class Engine implements GenerationService {
     this.#events.emit('jobQueued', { job, position: estimate.position });
     this.#dispatch();
     return { job, created, ...estimate };
+  }
+
+  async #findRepeat(request: GenerationRequest): Promise<JobRecord | undefined> {
+    const key = request.idempotency_key;
+    if (key === undefined) return undefined;
+    return this.#options.store.findByIdempotencyKey(request.owner, key);
   }
 
   /** {@inheritDoc GenerationService.get} */

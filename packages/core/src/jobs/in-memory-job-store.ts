@@ -23,7 +23,7 @@ import {
   withImagesRemoved,
   type TransitionGuard,
 } from './job-store-rules.js';
-import type { JobError, JobProgress, JobRecord, JobResult, JobStatus } from './job.js';
+import type { JobError, JobOwner, JobProgress, JobRecord, JobResult, JobStatus } from './job.js';
 
 /** Options of an {@link InMemoryJobStore}. */
 export interface InMemoryJobStoreOptions {
@@ -64,6 +64,12 @@ export class InMemoryJobStore implements JobStore {
   async get(id: string): Promise<JobRecord | undefined> {
     this.#ensureOpen('read a job');
     return this.#jobs.has(id) ? this.#copyOf(id) : undefined;
+  }
+
+  async findByIdempotencyKey(owner: JobOwner, key: string): Promise<JobRecord | undefined> {
+    this.#ensureOpen('read a job');
+    const id = this.#idempotency.get(JSON.stringify([owner.source, owner.id, key]));
+    return id === undefined ? undefined : this.#copyOf(id);
   }
 
   async list(query: JobListQuery): Promise<JobPage> {
@@ -254,6 +260,7 @@ function newRecord(job: NewJob, sequence: number, now: number): JobRecord {
 
 function idempotencyKeyOf(job: NewJob): string | undefined {
   if (job.idempotencyKey === null) return undefined;
+  // The same shape findByIdempotencyKey looks up.
   return JSON.stringify([job.owner.source, job.owner.id, job.idempotencyKey]);
 }
 

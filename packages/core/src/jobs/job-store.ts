@@ -72,6 +72,8 @@ export interface JobStore {
    */
   insert(job: NewJob): Promise<InsertOutcome>;
   get(id: string): Promise<JobRecord | undefined>;
+  /** The job this owner submitted with this idempotency key, if any. */
+  findByIdempotencyKey(owner: JobOwner, key: string): Promise<JobRecord | undefined>;
   list(query: JobListQuery): Promise<JobPage>;
   /** Every queued job, in insertion order. */
   listQueued(): Promise<JobRecord[]>;

@@ -189,6 +189,13 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
+  async findByIdempotencyKey(owner: JobOwner, key: string): Promise<JobRecord | undefined> {
+    return this.#direct('read a job', () => {
+      const row = this.#statements.byIdempotency.get(owner.source, owner.id, key);
+      return row === undefined ? undefined : toRecord(row);
+    });
+  }
+
   async list(query: JobListQuery): Promise<JobPage> {
     checkListQuery(query);
     return this.#direct('list jobs', () => {

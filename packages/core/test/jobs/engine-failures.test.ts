@@ -177,7 +177,11 @@ describe('Engine: store failures and limits', () => {
     const started = waitForEvent(engine, 'jobStarted');
     await engine.submit({ ...SMALL, prompt: 'running', steps: 50, owner: { id: 'u' } });
     await started;
-    await engine.submit({ ...SMALL, prompt: 'queued', owner: { id: 'u' } });
+    const queued = { ...SMALL, prompt: 'queued', owner: { id: 'u' }, idempotency_key: 'q-1' };
+    const first = await engine.submit(queued);
+    // A client retrying a submit it already made gets its job back, even at the limit.
+    const repeat = await engine.submit(queued);
+    expect([repeat.created, repeat.job.id]).toEqual([false, first.job.id]);
     await expect(
       engine.submit({ ...SMALL, prompt: 'one too many', owner: { id: 'u' } }),
     ).rejects.toMatchObject({

@@ -33,6 +33,10 @@ export class FlakyStore implements JobStore {
 
   insert: JobStore['insert'] = async (job) => (this.#gate('insert'), this.#inner.insert(job));
   get: JobStore['get'] = async (id) => (this.#gate('get'), this.#inner.get(id));
+  findByIdempotencyKey: JobStore['findByIdempotencyKey'] = async (owner, key) => (
+    this.#gate('findByIdempotencyKey'),
+    this.#inner.findByIdempotencyKey(owner, key)
+  );
   list: JobStore['list'] = async (query) => (this.#gate('list'), this.#inner.list(query));
   listQueued: JobStore['listQueued'] = async () => (
     this.#gate('listQueued'),

@@ -166,6 +166,16 @@ export function describeJobStoreContract(name: string, factory: JobStoreFactory)
         expect([withoutKey.created, withoutKeyAgain.created]).toEqual([true, true]);
       });
 
+      it('finds a job by owner and key, and nothing for another owner or key', async () => {
+        const owner: JobOwner = { id: 'user-9', source: 'slack' };
+        const { job } = await store.insert(sampleJob({ owner, idempotencyKey: 'find-me' }));
+        expect(await store.findByIdempotencyKey(owner, 'find-me')).toEqual(job);
+        expect(await store.findByIdempotencyKey(owner, 'other')).toBeUndefined();
+        expect(
+          await store.findByIdempotencyKey({ id: 'user-9', source: 'api' }, 'find-me'),
+        ).toBeUndefined();
+      });
+
       it('returns the earlier job even after it finished', async () => {
         const running = await runningJob({ idempotencyKey: 'done' });
         await store.complete(running.id, 1, sampleResult());
