@@ -165,18 +165,7 @@ function expandOne(
     }
   }
   const evaluator = evaluate(snapshot, settings, parsed, scope, { seed, index, mode, cycles });
-  return {
-    prompt: evaluator.out,
-    trace: {
-      template,
-      mode,
-      seed,
-      index,
-      choices: evaluator.choices,
-      files: Object.fromEntries(evaluator.files),
-      libraryVersion: library.version,
-    },
-  };
+  return toResult(library, template, { seed, index, mode }, evaluator);
 }
 
 /**
@@ -208,19 +197,29 @@ function previewMany(
   const cycles = mode === 'cyclical' || parsed.usesCycles ? new CycleState() : null;
   return Array.from({ length: count }, (_, index) => {
     const evaluator = evaluate(snapshot, settings, parsed, scope, { seed, index, mode, cycles });
-    return {
-      prompt: evaluator.out,
-      trace: {
-        template,
-        mode,
-        seed,
-        index,
-        choices: evaluator.choices,
-        files: Object.fromEntries(evaluator.files),
-        libraryVersion: library.version,
-      },
-    };
+    return toResult(library, template, { seed, index, mode }, evaluator);
   });
+}
+
+/** One expansion's prompt and the trace of how it came about. */
+function toResult(
+  library: WildcardLibrary,
+  template: string,
+  { seed, index, mode }: { seed: number; index: number; mode: ExpansionMode },
+  evaluator: ReturnType<typeof evaluate>,
+): ExpansionResult {
+  return {
+    prompt: evaluator.out,
+    trace: {
+      template,
+      mode,
+      seed,
+      index,
+      choices: evaluator.choices,
+      files: Object.fromEntries(evaluator.files),
+      libraryVersion: library.version,
+    },
+  };
 }
 
 /**
