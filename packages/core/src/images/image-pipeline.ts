@@ -48,6 +48,14 @@ export interface ImagePipelineOptions {
    */
   thumbnailSidePx?: number;
   /**
+   * In `'workers'` mode, results smaller than this many bytes are processed on the calling thread:
+   * for a small body the hand-off to a worker costs more than the work (about 1.7 ms of CPU
+   * against well under a millisecond), and the event loop is held only briefly. 0 sends every
+   * result to the pool.
+   * @defaultValue 65_536
+   */
+  inlineBelowBytes?: number;
+  /**
    * Where pool-level failures are reported (a worker that dies between tasks).
    * @defaultValue silentLogger
    */
@@ -143,6 +151,7 @@ export const DEFAULT_IMAGE_PIPELINE_OPTIONS = {
   mode: 'workers',
   idleTimeoutMs: 30_000,
   thumbnailSidePx: DEFAULT_THUMBNAIL_SIDE_PX,
+  inlineBelowBytes: 65_536,
 } as const satisfies Omit<Required<ImagePipelineOptions>, 'threads' | 'logger'>;
 
 const MAX_THREADS = 256;
@@ -165,6 +174,7 @@ const MAX_JOB_ID_LENGTH = 200;
 export class ImagePipeline {
   readonly #mode: ImagePipelineMode;
   readonly #thumbnailSidePx: number;
+  readonly #inlineBelowBytes: number;
   readonly #pool: Piscina<ImageTask, ImageTaskOutcome> | null;
   #completedInline = 0;
   #closed = false;
@@ -174,6 +184,7 @@ export class ImagePipeline {
     const resolved = resolveOptions(options);
     this.#mode = resolved.mode;
     this.#thumbnailSidePx = resolved.thumbnailSidePx;
+    this.#inlineBelowBytes = resolved.inlineBelowBytes;
     this.#pool = resolved.mode === 'workers' ? startPool(resolved) : null;
   }
 
@@ -248,7 +259,7 @@ export class ImagePipeline {
   }
 
   async #dispatch(task: ImageTask): Promise<ImageTaskOutcome> {
-    if (this.#pool === null) {
+    if (this.#pool === null || task.body.byteLength < this.#inlineBelowBytes) {
       this.#completedInline += 1;
       return runImageTask(task);
     }
@@ -323,6 +334,7 @@ interface ResolvedOptions {
   threads: number;
   idleTimeoutMs: number;
   thumbnailSidePx: number;
+  inlineBelowBytes: number;
   logger: Logger;
 }
 
@@ -340,6 +352,7 @@ function resolveOptions(options: ImagePipelineOptions): ResolvedOptions {
     integerProblem('threads', resolved.threads, 1, MAX_THREADS),
     integerProblem('idleTimeoutMs', resolved.idleTimeoutMs, 0, 2 ** 31 - 1),
     integerProblem('thumbnailSidePx', resolved.thumbnailSidePx, 1, MAX_THUMBNAIL_SIDE_PX),
+    integerProblem('inlineBelowBytes', resolved.inlineBelowBytes, 0, 2 ** 31 - 1),
   ].filter((problem) => problem !== undefined);
   if (problems.length > 0)
     throw new ConfigError(`invalid image pipeline options: ${problems.join('; ')}`);

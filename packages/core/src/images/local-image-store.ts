@@ -97,8 +97,12 @@ export class LocalImageStore implements ImageStore {
     }
     const temp = join(dirname(target), `${TEMP_PREFIX}${this.#tempName()}`);
     try {
-      await mkdir(dirname(target), { recursive: true });
-      await writeDurably(temp, bytes);
+      // The folder usually exists already (one per day): create it only when the write says so.
+      await writeDurably(temp, bytes).catch(async (error: unknown) => {
+        if (!isMissing(error)) throw error;
+        await mkdir(dirname(target), { recursive: true });
+        await writeDurably(temp, bytes);
+      });
       await rename(temp, target);
     } catch (error) {
       await unlink(temp).catch(() => undefined);

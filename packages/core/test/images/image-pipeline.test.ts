@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ForgeToolError } from '../../src/errors.js';
 import { ForgeClient } from '../../src/forge/forge-client.js';
 import {
+  DEFAULT_IMAGE_PIPELINE_OPTIONS,
   ImagePipeline,
   ImageProcessingError,
   type ImagePipelineOptions,
@@ -28,7 +29,8 @@ let smallBatch: Uint8Array;
 beforeAll(async () => {
   sim = await startForgeSim({ port: 0, stepMs: 0, imageMs: 0, loadMs: 0 });
   forge = new ForgeClient({ baseUrl: sim.url, name: 'sim-images' });
-  workers = new ImagePipeline({ mode: 'workers', threads: 2 });
+  // Every body to the pool here, however small: these tests are about the worker path.
+  workers = new ImagePipeline({ mode: 'workers', threads: 2, inlineBelowBytes: 0 });
   inline = new ImagePipeline({ mode: 'inline' });
   const request = { prompt: 'a lighthouse at dusk', steps: 1, seed: 100 };
   bigBatch = await forge.txt2imgRaw({ ...request, width: 1024, height: 1024, batch_size: 4 });
@@ -104,6 +106,19 @@ describe('a 1024x1024 batch of 4 through worker threads', () => {
     expect(stats.completedInline).toBe(0);
     expect(stats.liveThreads).toBeGreaterThanOrEqual(1);
     expect(stats.threadIds.every((threadId) => threadId > 0)).toBe(true);
+  });
+
+  it('keeps small results on the calling thread by default, and sends large ones to the pool', async () => {
+    const pipeline = new ImagePipeline({ mode: 'workers', threads: 1 });
+    try {
+      expect(smallBatch.byteLength).toBeLessThan(DEFAULT_IMAGE_PIPELINE_OPTIONS.inlineBelowBytes);
+      expect(bigBatch.byteLength).toBeGreaterThan(DEFAULT_IMAGE_PIPELINE_OPTIONS.inlineBelowBytes);
+      await pipeline.processGeneration(copy(smallBatch), { jobId: 'job_small' });
+      await pipeline.processGeneration(copy(bigBatch), { jobId: 'job_big' });
+      expect(pipeline.stats()).toMatchObject({ completedInline: 1, completedInWorkers: 1 });
+    } finally {
+      await pipeline.close();
+    }
   });
 
   it('moves the body to the worker instead of copying it', async () => {
