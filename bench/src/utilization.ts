@@ -14,7 +14,8 @@
  * them on this machine. The engine's share is its time against that direct time.
  *
  * Run: `npm run bench` at the root, or
- * `node bench/dist/utilization.js [--backends N] [--jobs N] [--image-ms MS] [--size PX]`.
+ * `node bench/dist/utilization.js [--backends N] [--jobs N] [--image-ms MS] [--size PX] [--prefetch]`;
+ * `--prefetch` turns on the engine option that sends each backend one job ahead.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,8 @@ export interface UtilizationSettings {
   size: number;
   /** Owners the jobs are spread over. */
   owners: number;
+  /** The engine's `prefetch` option: each backend holds one job sent ahead. @defaultValue `false` */
+  prefetch?: boolean;
 }
 
 /** The figures of one run. */
@@ -81,6 +84,7 @@ export async function measureUtilization(
     store: new SqliteJobStore({ path: join(dir, 'jobs.db') }),
     images: new LocalImageStore({ root: join(dir, 'outputs') }),
     pipeline: new ImagePipeline({ mode: 'workers' }),
+    prefetch: settings.prefetch ?? false,
   });
   try {
     const report = await runJobs(engine, settings);
@@ -167,7 +171,8 @@ export function formatUtilization(report: UtilizationReport): string {
   const percent = (value: number): string => `${fixed(value * 100, 2, 12)}%`;
   return [
     `Backend utilization: ${settings.jobs} jobs of one ${settings.size}x${settings.size} image, ` +
-      `${settings.backends} backends at ${settings.imageMs} ms per image, ${settings.owners} owners`,
+      `${settings.backends} backends at ${settings.imageMs} ms per image, ${settings.owners} owners` +
+      (settings.prefetch === true ? ', prefetch on' : ''),
     '            ideal ms  wall ms  utilization  engine/direct  jobs/s  jobs per backend',
     'direct    ' +
       fixed(report.idealMs, 0, 10) +
@@ -191,6 +196,7 @@ async function main(): Promise<void> {
       'image-ms': { type: 'string', default: '100' },
       size: { type: 'string', default: '64' },
       owners: { type: 'string', default: '5' },
+      prefetch: { type: 'boolean', default: false },
     },
   });
   const report = await measureUtilization({
@@ -199,6 +205,7 @@ async function main(): Promise<void> {
     imageMs: Number(values['image-ms']),
     size: Number(values.size),
     owners: Number(values.owners),
+    prefetch: values.prefetch,
   });
   process.stdout.write(`${formatUtilization(report)}\n`);
 }

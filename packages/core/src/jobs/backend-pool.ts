@@ -219,11 +219,14 @@ export class BackendPool {
     state.runningJob = jobId;
   }
 
-  /** Frees a backend after an attempt and records what it ran. */
-  release(name: string, report: BackendRunReport): void {
+  /**
+   * Frees a backend after an attempt and records what it ran. `nextJobId` names the job that was
+   * sent ahead to it and now runs there (engine option `prefetch`); the backend then stays busy.
+   */
+  release(name: string, report: BackendRunReport, nextJobId: string | null = null): void {
     const state = this.#states.get(name);
     if (state === undefined) return;
-    state.runningJob = null;
+    state.runningJob = nextJobId;
     const ran =
       report.checkpoint === undefined ? null : (report.checkpoint ?? state.defaultCheckpoint);
     if (ran !== null && ran !== state.loadedCheckpoint) {

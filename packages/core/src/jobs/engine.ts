@@ -10,7 +10,7 @@
  */
 import { ForgeToolError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { BackendPool, type BackendView } from './backend-pool.js';
+import { BackendPool, type BackendRunReport, type BackendView } from './backend-pool.js';
 import { checkAgainstCapabilities } from './capability-check.js';
 import { EngineEvents, type EngineEvent, type EngineEventListener } from './engine-events.js';
 import {
@@ -33,7 +33,7 @@ import { newJobId } from './job-id.js';
 import { cancelledError } from './job-errors.js';
 import { JobRunner, type AttemptOutcome } from './job-runner.js';
 import type { JobListQuery, JobPage } from './job-store.js';
-import type { JobImage, JobRecord } from './job.js';
+import type { JobError, JobImage, JobRecord } from './job.js';
 import { mergeCapabilities } from './merged-capabilities.js';
 import { QueueEntries, ownerKey, type EngineQueueEntry } from './queue-entries.js';
 import { estimateCompletionMs } from './queue-estimate.js';
@@ -45,6 +45,26 @@ interface DelayedRetry {
   readonly entry: EngineQueueEntry;
   readonly timer: NodeJS.Timeout;
   readonly dueAt: number;
+}
+
+/** A job sent ahead to a busy backend (engine option `prefetch`), waiting behind its active one. */
+interface AheadSlot {
+  readonly jobId: string;
+  /** Its attempt, once its job is marked running. */
+  attempt: RunningAttempt | undefined;
+  /** Whether it became its backend's active attempt. */
+  promoted: boolean;
+  /** Why its backend went down before its attempt existed: it is given up when it does. */
+  abandoned: JobError | null;
+}
+
+/** Where an attempt stands on its backend. */
+interface AttemptLane {
+  /** Its slot when it was sent ahead. */
+  readonly slot: AheadSlot | undefined;
+  /** Settles once the attempt ahead of it sent its request. */
+  readonly after: Promise<void>;
+  readonly signalSent: () => void;
 }
 
 /**
@@ -71,6 +91,10 @@ export class Engine implements GenerationService {
   /** Jobs picked whose `markRunning` is in flight, and whether a cancel arrived meanwhile. */
   readonly #starting = new Map<string, { cancelled: boolean }>();
   readonly #delayed = new Map<string, DelayedRetry>();
+  /** Per backend, the job sent ahead to it (engine option `prefetch`). */
+  readonly #ahead = new Map<string, AheadSlot>();
+  /** Per started job, settles once its request went out to Forge (or it ended without one). */
+  readonly #sent = new Map<string, Promise<void>>();
   readonly #attempts = new Set<Promise<void>>();
   /** Running average of the work units of queued jobs, for time estimates. */
   #meanUnits = 0;
@@ -404,6 +428,34 @@ export class Engine implements GenerationService {
       this.#pool.acquire(backend.name, entry.id);
       this.#track(this.#startAttempt(entry, backend.name));
     }
+    if (this.#options.prefetch) this.#dispatchAhead();
+  }
+
+  /** Sends one job ahead to each busy backend that has none waiting yet. */
+  #dispatchAhead(): void {
+    const honourAvoid = this.#pool.upCount() > 1;
+    for (const backend of this.#pool.list()) {
+      if (this.#queue.size === 0) return;
+      const { name, status, runningJob } = backend;
+      if (status !== 'up' || runningJob === null || this.#ahead.has(name)) continue;
+      const entry = this.#queue.pick({
+        ...backend,
+        loadedElsewhere: new Set<string>(),
+        honourAvoid,
+        canRun: (candidate) => this.#entries.canRun(candidate, this.#pool.capabilitiesOf(name)),
+      });
+      if (entry === undefined) continue;
+      const slot: AheadSlot = {
+        jobId: entry.id,
+        attempt: undefined,
+        promoted: false,
+        abandoned: null,
+      };
+      this.#ahead.set(name, slot);
+      // Its request must reach Forge's queue after the one it waits behind.
+      const after = this.#sent.get(runningJob) ?? Promise.resolve();
+      this.#track(this.#startAttempt(entry, name, slot, after));
+    }
   }
 
   #track(work: Promise<void>): void {
@@ -411,40 +463,111 @@ export class Engine implements GenerationService {
     void work.finally(() => this.#attempts.delete(work));
   }
 
-  async #startAttempt(entry: EngineQueueEntry, backend: string): Promise<void> {
+  async #startAttempt(
+    entry: EngineQueueEntry,
+    backend: string,
+    slot?: AheadSlot,
+    after: Promise<void> = Promise.resolve(),
+  ): Promise<void> {
+    let signalSent = (): void => undefined;
+    const sent = new Promise<void>((resolve) => {
+      signalSent = resolve;
+    });
+    this.#sent.set(entry.id, sent);
+    try {
+      await this.#runAttempt(entry, backend, { slot, after, signalSent });
+    } finally {
+      signalSent();
+      if (this.#sent.get(entry.id) === sent) this.#sent.delete(entry.id);
+    }
+  }
+
+  async #runAttempt(entry: EngineQueueEntry, backend: string, lane: AttemptLane): Promise<void> {
     const starting = { cancelled: false };
     this.#starting.set(entry.id, starting);
     let job: JobRecord;
     try {
       job = await this.#options.store.markRunning(entry.id, backend);
     } catch (error) {
-      this.#notStarted(entry, backend, error);
+      this.#notStarted(entry, backend, lane.slot, error);
       return;
     } finally {
       this.#starting.delete(entry.id);
     }
     const client = this.#pool.client(backend);
-    const attempt = new RunningAttempt(job, entry, backend, client, Date.now());
+    const attempt = new RunningAttempt(job, entry, backend, client, Date.now(), {
+      waiting: lane.slot !== undefined && !lane.slot.promoted,
+      after: lane.after,
+      onSent: lane.signalSent,
+    });
+    if (lane.slot !== undefined) lane.slot.attempt = attempt;
     this.#running.set(job.id, attempt);
     this.#events.emit('jobStarted', { job, backend });
     if (starting.cancelled) attempt.stop('cancel', this.#options.interruptGraceMs);
+    if (lane.slot?.abandoned != null) attempt.abandon(lane.slot.abandoned);
+    let promoted: AheadSlot | undefined;
     try {
-      const outcome = await this.#runner.run(attempt, (report) =>
-        this.#pool.release(backend, report),
-      );
+      const outcome = await this.#runner.run(attempt, (report) => {
+        promoted = this.#released(backend, lane.slot, report);
+      });
       this.#settled(entry, outcome);
     } catch (error) {
       this.#logger.error({ jobId: job.id, err: error }, 'A job attempt ended unexpectedly');
     } finally {
       this.#running.delete(job.id);
       this.#queue.settle(entry.owner);
+      if (promoted !== undefined) this.#abandonIfDown(backend, promoted);
       this.#dispatch();
     }
   }
 
+  /**
+   * An attempt's Forge call ended. The active one frees its backend, or hands it to the job sent
+   * ahead, which becomes active (returned). One that never became active leaves the backend to
+   * the attempt it waited behind.
+   */
+  #released(
+    backend: string,
+    slot: AheadSlot | undefined,
+    report: BackendRunReport,
+  ): AheadSlot | undefined {
+    if (slot !== undefined && !slot.promoted) {
+      if (this.#ahead.get(backend) === slot) this.#ahead.delete(backend);
+      return undefined;
+    }
+    const next = this.#ahead.get(backend);
+    if (next === undefined) {
+      this.#pool.release(backend, report);
+      return undefined;
+    }
+    this.#ahead.delete(backend);
+    next.promoted = true;
+    next.attempt?.activate(Date.now());
+    this.#pool.release(backend, report, next.jobId);
+    return next;
+  }
+
+  /** The attempt that took the backend down leaves no job waiting there: it goes back to the queue. */
+  #abandonIfDown(backend: string, promoted: AheadSlot): void {
+    const view = this.#pool.get(backend);
+    if (view?.status !== 'down') return;
+    const error = view.lastError ?? {
+      code: 'FT_ERR_FORGE_UNREACHABLE',
+      message: `Backend "${backend}" went down`,
+    };
+    if (promoted.attempt === undefined) promoted.abandoned = error;
+    else promoted.attempt.abandon(error);
+  }
+
   /** `markRunning` refused: cancelled meanwhile (fine), or the store failed (try again later). */
-  #notStarted(entry: EngineQueueEntry, backend: string, error: unknown): void {
-    this.#pool.release(backend, {});
+  #notStarted(
+    entry: EngineQueueEntry,
+    backend: string,
+    slot: AheadSlot | undefined,
+    error: unknown,
+  ): void {
+    const promoted = this.#released(backend, slot, {});
+    if (promoted !== undefined) this.#abandonIfDown(backend, promoted);
     this.#queue.settle(entry.owner);
     if (isCode(error, 'FT_ERR_STORE_FAILURE')) {
       this.#logger.error({ jobId: entry.id, err: error }, 'Could not start a job; retrying later');

@@ -116,14 +116,20 @@ export class JobRunner {
       releaseOnce({});
       return await this.#stopped(attempt);
     }
-    const timer = this.#armTimeout(attempt);
+    let timer: NodeJS.Timeout | undefined;
+    let ended = false;
+    // An attempt sent ahead waits behind the active one: its time limit starts when it does.
+    attempt.whenActive(() => {
+      if (!ended) timer = this.#armTimeout(attempt);
+    });
     try {
       const call = await this.#prepare(attempt);
+      await attempt.after;
       if (attempt.stopReason !== null) {
         releaseOnce({});
         return await this.#stopped(attempt);
       }
-      const startedAt = this.#now();
+      const sentAt = this.#now();
       reachedForge = true;
       const body = await this.#callForge(attempt, call);
       // The time limit is the generation's; processing the images is the engine's own work.
@@ -132,7 +138,7 @@ export class JobRunner {
       releaseOnce({
         checkpoint: attempt.entry.checkpoint,
         units: workUnits(attempt.job.resolved),
-        durationMs: this.#now() - startedAt,
+        durationMs: this.#now() - Math.max(sentAt, attempt.startedAt),
       });
       if (attempt.stopReason !== null) return await this.#stopped(attempt);
       return await this.#finish(attempt, call, body);
@@ -142,6 +148,7 @@ export class JobRunner {
       if (attempt.stopReason !== null) return await this.#stopped(attempt);
       return await this.#failed(attempt, error);
     } finally {
+      ended = true;
       clearTimeout(timer);
     }
   }
@@ -172,14 +179,20 @@ export class JobRunner {
     const client = this.#deps.pool.client(attempt.backend);
     const poller =
       call.endpoint === 'extra-single-image' ? undefined : this.#poller(attempt, client);
-    poller?.start();
+    // Forge's progress is the active attempt's: an attempt sent ahead polls once it is active.
+    if (poller !== undefined) attempt.whenActive(() => poller.start());
     const limitMs = attempt.job.resolved.timeout_ms ?? this.#options.defaultTimeoutMs;
     // The job's own timer must fire first, so that a timeout interrupts Forge instead of
     // abandoning a generation that goes on running there.
+    // An attempt sent ahead may first wait out the active one's limit.
+    const waitMs = attempt.active
+      ? 0
+      : this.#options.defaultTimeoutMs + this.#options.interruptGraceMs;
     const options = {
       signal: attempt.signal,
-      timeoutMs: limitMs + this.#options.interruptGraceMs + 1_000,
+      timeoutMs: waitMs + limitMs + this.#options.interruptGraceMs + 1_000,
     };
+    attempt.sent();
     try {
       if (call.endpoint === 'txt2img') return await client.txt2imgRaw(call.body, options);
       if (call.endpoint === 'img2img')
@@ -318,6 +331,15 @@ export class JobRunner {
           const error = {
             code: 'FT_ERR_QUEUE_CLOSED',
             message: `The engine shut down during attempt ${attempt.attempt} on backend "${attempt.backend}"`,
+          };
+          const job = await store.requeue(id, attempt.attempt, error);
+          events.emit('jobRequeued', { job, error, retryInMs: 0 });
+          return { kind: 'requeued', job, retryInMs: 0, avoidBackend: null };
+        }
+        case 'backend-down': {
+          const error = attempt.backendError ?? {
+            code: 'FT_ERR_FORGE_UNREACHABLE',
+            message: `Backend "${attempt.backend}" went down`,
           };
           const job = await store.requeue(id, attempt.attempt, error);
           events.emit('jobRequeued', { job, error, retryInMs: 0 });

@@ -4,10 +4,26 @@
  */
 import type { ForgeClient } from '../forge/forge-client.js';
 import type { EngineQueueEntry } from './queue-entries.js';
-import type { JobRecord } from './job.js';
+import type { JobError, JobRecord } from './job.js';
 
-/** Why an attempt was stopped from outside. */
-export type StopReason = 'cancel' | 'timeout' | 'shutdown';
+/**
+ * Why an attempt was stopped from outside. `backend-down`: the attempt was sent ahead to a
+ * backend whose active attempt then took it down, so it goes back to the queue.
+ */
+export type StopReason = 'cancel' | 'timeout' | 'shutdown' | 'backend-down';
+
+/** How an attempt sent ahead (engine option `prefetch`) waits behind the backend's active one. */
+export interface AttemptLaneOptions {
+  /**
+   * Whether the attempt waits behind another on its backend; it becomes active on
+   * {@link RunningAttempt.activate}. @defaultValue `false`
+   */
+  readonly waiting?: boolean;
+  /** Settles once the attempt ahead of it sent its request; its own request goes after. */
+  readonly after?: Promise<void>;
+  /** Called once its own request is about to be sent. */
+  readonly onSent?: () => void;
+}
 
 /** How often Forge is told again to interrupt until the generation call ends. */
 const INTERRUPT_REPEAT_MS = 250;
@@ -25,8 +41,8 @@ export class RunningAttempt {
   readonly backend: string;
   /** The queue entry it was picked from (kept to put the job back in the queue). */
   readonly entry: EngineQueueEntry;
-  /** When it started (ms since the epoch). */
-  readonly startedAt: number;
+  /** Settles once the attempt ahead of it on its backend sent its request. */
+  readonly after: Promise<void>;
   /** The job as last stored, with its latest progress. */
   job: JobRecord;
   /** The latest live preview, PNG bytes. */
@@ -37,6 +53,11 @@ export class RunningAttempt {
   #interruptTimer: NodeJS.Timeout | undefined;
   #abortTimer: NodeJS.Timeout | undefined;
   #forgeDone = false;
+  #startedAt: number;
+  #active: boolean;
+  #onActive: (() => void)[] = [];
+  #backendError: JobError | null = null;
+  readonly #onSent: () => void;
 
   constructor(
     job: JobRecord,
@@ -44,12 +65,59 @@ export class RunningAttempt {
     backend: string,
     client: Pick<ForgeClient, 'interrupt'>,
     startedAt: number,
+    lane: AttemptLaneOptions = {},
   ) {
     this.job = job;
     this.entry = entry;
     this.backend = backend;
     this.#client = client;
-    this.startedAt = startedAt;
+    this.#startedAt = startedAt;
+    this.#active = lane.waiting !== true;
+    this.after = lane.after ?? Promise.resolve();
+    this.#onSent = lane.onSent ?? (() => undefined);
+  }
+
+  /** When it became the backend's active attempt (ms since the epoch); its time limit counts from here. */
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+
+  /** Whether it is its backend's active attempt (the one Forge runs now or runs next). */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /** The failure that took its backend down while it waited, for `backend-down`. */
+  get backendError(): JobError | null {
+    return this.#backendError;
+  }
+
+  /** Runs `callback` once the attempt is active: now, or on {@link activate}. */
+  whenActive(callback: () => void): void {
+    if (this.#active) callback();
+    else this.#onActive.push(callback);
+  }
+
+  /** Makes a waiting attempt the active one, from `now` on. */
+  activate(now: number): void {
+    if (this.#active) return;
+    this.#active = true;
+    this.#startedAt = now;
+    for (const callback of this.#onActive.splice(0)) callback();
+  }
+
+  /** Tells the engine its request is about to go out, so the next one may follow it. */
+  sent(): void {
+    this.#onSent();
+  }
+
+  /** Stops an attempt whose backend went down (see {@link StopReason}); aborts its call at once. */
+  abandon(error: JobError): boolean {
+    if (this.#stopReason !== null) return false;
+    this.#backendError = error;
+    this.#stopReason = 'backend-down';
+    this.#controller.abort('backend-down');
+    return true;
   }
 
   /** The attempt's number (its job's `attempts` after `markRunning`). */
@@ -69,13 +137,20 @@ export class RunningAttempt {
 
   /**
    * Stops the attempt: interrupts the generation now and then repeatedly, and aborts the HTTP
-   * call after `graceMs`. Only the first call counts; it returns true, later calls false.
+   * call after `graceMs`. An attempt still waiting behind the active one is not interrupted (that
+   * would stop the active one); its call is aborted at once. Only the first call counts; it
+   * returns true, later calls false.
    */
   stop(reason: StopReason, graceMs: number): boolean {
     if (this.#stopReason !== null) return false;
     this.#stopReason = reason;
     // Once Forge has answered, the backend may already run the next job: leave it alone.
     if (this.#forgeDone) return true;
+    // Forge runs the active attempt: an interrupt now would stop that one, not this.
+    if (!this.#active) {
+      this.#controller.abort(reason);
+      return true;
+    }
     this.#interrupt();
     this.#abortTimer = setTimeout(() => this.#controller.abort(reason), graceMs);
     this.#abortTimer.unref();
