@@ -10,7 +10,7 @@
  */
 import { ForgeToolError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { BackendPool, type BackendRunReport, type BackendView } from './backend-pool.js';
+import { BackendPool, type BackendView } from './backend-pool.js';
 import { checkAgainstCapabilities } from './capability-check.js';
 import { EngineEvents, type EngineEvent, type EngineEventListener } from './engine-events.js';
 import {
@@ -33,39 +33,15 @@ import { newJobId } from './job-id.js';
 import { cancelledError } from './job-errors.js';
 import { JobRunner, type AttemptOutcome } from './job-runner.js';
 import type { JobListQuery, JobPage } from './job-store.js';
-import type { JobError, JobImage, JobRecord } from './job.js';
+import { JobDispatcher, type AheadSlot, type AttemptLane } from './job-dispatcher.js';
+import type { JobImage, JobRecord } from './job.js';
 import { mergeCapabilities } from './merged-capabilities.js';
 import { QueueEntries, ownerKey, type EngineQueueEntry } from './queue-entries.js';
 import { estimateCompletionMs } from './queue-estimate.js';
+import { recoverJobs } from './recover-jobs.js';
 import { applyRetention } from './retention.js';
+import { RetryDelays } from './retry-delays.js';
 import { RunningAttempt } from './running-attempt.js';
-
-/** A job waiting out its retry delay before it re-enters the queue. */
-interface DelayedRetry {
-  readonly entry: EngineQueueEntry;
-  readonly timer: NodeJS.Timeout;
-  readonly dueAt: number;
-}
-
-/** A job sent ahead to a busy backend (engine option `prefetch`), waiting behind its active one. */
-interface AheadSlot {
-  readonly jobId: string;
-  /** Its attempt, once its job is marked running. */
-  attempt: RunningAttempt | undefined;
-  /** Whether it became its backend's active attempt. */
-  promoted: boolean;
-  /** Why its backend went down before its attempt existed: it is given up when it does. */
-  abandoned: JobError | null;
-}
-
-/** Where an attempt stands on its backend. */
-interface AttemptLane {
-  /** Its slot when it was sent ahead. */
-  readonly slot: AheadSlot | undefined;
-  /** Settles once the attempt ahead of it sent its request. */
-  readonly after: Promise<void>;
-  readonly signalSent: () => void;
-}
 
 /**
  * The in-process {@link GenerationService}. Create it with {@link Engine.start} (or
@@ -90,9 +66,8 @@ export class Engine implements GenerationService {
   readonly #running = new Map<string, RunningAttempt>();
   /** Jobs picked whose `markRunning` is in flight, and whether a cancel arrived meanwhile. */
   readonly #starting = new Map<string, { cancelled: boolean }>();
-  readonly #delayed = new Map<string, DelayedRetry>();
-  /** Per backend, the job sent ahead to it (engine option `prefetch`). */
-  readonly #ahead = new Map<string, AheadSlot>();
+  readonly #delayed: RetryDelays;
+  readonly #dispatcher: JobDispatcher;
   /** Per started job, settles once its request went out to Forge (or it ended without one). */
   readonly #sent = new Map<string, Promise<void>>();
   readonly #attempts = new Set<Promise<void>>();
@@ -136,6 +111,19 @@ export class Engine implements GenerationService {
         retryMaxMs: options.retryMaxMs,
       },
     );
+    this.#delayed = new RetryDelays((entry) => {
+      this.#enqueue(entry);
+      this.#dispatch();
+    });
+    this.#dispatcher = new JobDispatcher({
+      pool: this.#pool,
+      queue: this.#queue,
+      entries: this.#entries,
+      prefetch: options.prefetch,
+      start: (entry, backend, slot, after) =>
+        this.#track(this.#startAttempt(entry, backend, slot, after)),
+      sentOf: (jobId) => this.#sent.get(jobId),
+    });
   }
 
   /**
@@ -218,7 +206,7 @@ export class Engine implements GenerationService {
     const starting = this.#starting.get(id);
     if (starting !== undefined) starting.cancelled = true;
     const stopped = attempt?.stop('cancel', this.#options.interruptGraceMs) ?? false;
-    const removed = this.#queue.remove(id) ?? this.#undelay(id);
+    const removed = this.#queue.remove(id) ?? this.#delayed.take(id);
     try {
       const job = await this.#options.store.cancel(id, cancelledError(attempt?.backend ?? null));
       this.#events.emit('jobCancelled', { job });
@@ -302,7 +290,6 @@ export class Engine implements GenerationService {
 
   async #shutdown(): Promise<void> {
     clearTimeout(this.#retentionTimer);
-    for (const delayed of this.#delayed.values()) clearTimeout(delayed.timer);
     this.#delayed.clear();
     const attempts = Promise.allSettled([...this.#attempts]);
     let graceTimer: NodeJS.Timeout | undefined;
@@ -323,22 +310,12 @@ export class Engine implements GenerationService {
   }
 
   async #recover(): Promise<void> {
-    const { requeued, failed } = await this.#options.store.recoverInterrupted();
-    for (const job of failed) {
-      if (job.error !== null) this.#events.emit('jobFailed', { job, error: job.error });
-    }
-    for (const job of requeued) {
-      if (job.error !== null)
-        this.#events.emit('jobRequeued', { job, error: job.error, retryInMs: 0 });
-    }
+    const { requeued, failed } = await recoverJobs(this.#options.store, this.#events);
     const capabilities = this.#pool.capabilities();
     for (const job of await this.#options.store.listQueued()) {
       this.#enqueue(this.#entries.entryOf(job, capabilities));
     }
-    this.#logger.info(
-      { requeued: requeued.length, failed: failed.length, queued: this.#queue.size },
-      'Recovered the job queue',
-    );
+    this.#logger.info({ requeued, failed, queued: this.#queue.size }, 'Recovered the job queue');
   }
 
   #scheduleRetention(): void {
@@ -393,69 +370,10 @@ export class Engine implements GenerationService {
       this.#meanUnits === 0 ? entry.units : this.#meanUnits * 0.9 + entry.units * 0.1;
   }
 
-  #undelay(id: string): EngineQueueEntry | undefined {
-    const delayed = this.#delayed.get(id);
-    if (delayed === undefined) return undefined;
-    clearTimeout(delayed.timer);
-    this.#delayed.delete(id);
-    return delayed.entry;
-  }
-
-  /** Gives every free backend the job the fair queue picks for it. */
+  /** Gives every free backend the job the fair queue picks for it (and busy ones one ahead). */
   #dispatch(): void {
     if (this.#closing !== undefined || this.#queue.size === 0) return;
-    const free = this.#pool.freeBackends();
-    const honourAvoid = this.#pool.upCount() > 1;
-    const stillFree = new Set(free.map((backend) => backend.name));
-    for (const backend of free) {
-      stillFree.delete(backend.name);
-      const loadedElsewhere = new Set(
-        free
-          .filter((other) => stillFree.has(other.name) && other.loadedCheckpoint !== null)
-          .map((other) => other.loadedCheckpoint as string),
-      );
-      const entry = this.#queue.pick({
-        ...backend,
-        loadedElsewhere,
-        honourAvoid,
-        canRun: (candidate) =>
-          this.#entries.canRun(candidate, this.#pool.capabilitiesOf(backend.name)),
-      });
-      if (entry === undefined) {
-        stillFree.add(backend.name);
-        continue;
-      }
-      this.#pool.acquire(backend.name, entry.id);
-      this.#track(this.#startAttempt(entry, backend.name));
-    }
-    if (this.#options.prefetch) this.#dispatchAhead();
-  }
-
-  /** Sends one job ahead to each busy backend that has none waiting yet. */
-  #dispatchAhead(): void {
-    const honourAvoid = this.#pool.upCount() > 1;
-    for (const backend of this.#pool.list()) {
-      if (this.#queue.size === 0) return;
-      const { name, status, runningJob } = backend;
-      if (status !== 'up' || runningJob === null || this.#ahead.has(name)) continue;
-      const entry = this.#queue.pick({
-        ...backend,
-        loadedElsewhere: new Set<string>(),
-        honourAvoid,
-        canRun: (candidate) => this.#entries.canRun(candidate, this.#pool.capabilitiesOf(name)),
-      });
-      if (entry === undefined) continue;
-      const slot: AheadSlot = {
-        jobId: entry.id,
-        attempt: undefined,
-        promoted: false,
-        abandoned: null,
-      };
-      this.#ahead.set(name, slot);
-      // Its request must reach Forge's queue after the one it waits behind.
-      const after = this.#sent.get(runningJob) ?? Promise.resolve();
-      this.#track(this.#startAttempt(entry, name, slot, after));
-    }
+    this.#dispatcher.dispatch();
   }
 
   #track(work: Promise<void>): void {
@@ -508,7 +426,7 @@ export class Engine implements GenerationService {
     let promoted: AheadSlot | undefined;
     try {
       const outcome = await this.#runner.run(attempt, (report) => {
-        promoted = this.#released(backend, lane.slot, report);
+        promoted = this.#dispatcher.released(backend, lane.slot, report);
       });
       this.#settled(entry, outcome);
     } catch (error) {
@@ -516,47 +434,9 @@ export class Engine implements GenerationService {
     } finally {
       this.#running.delete(job.id);
       this.#queue.settle(entry.owner);
-      if (promoted !== undefined) this.#abandonIfDown(backend, promoted);
+      if (promoted !== undefined) this.#dispatcher.abandonIfDown(backend, promoted);
       this.#dispatch();
     }
-  }
-
-  /**
-   * An attempt's Forge call ended. The active one frees its backend, or hands it to the job sent
-   * ahead, which becomes active (returned). One that never became active leaves the backend to
-   * the attempt it waited behind.
-   */
-  #released(
-    backend: string,
-    slot: AheadSlot | undefined,
-    report: BackendRunReport,
-  ): AheadSlot | undefined {
-    if (slot !== undefined && !slot.promoted) {
-      if (this.#ahead.get(backend) === slot) this.#ahead.delete(backend);
-      return undefined;
-    }
-    const next = this.#ahead.get(backend);
-    if (next === undefined) {
-      this.#pool.release(backend, report);
-      return undefined;
-    }
-    this.#ahead.delete(backend);
-    next.promoted = true;
-    next.attempt?.activate(Date.now());
-    this.#pool.release(backend, report, next.jobId);
-    return next;
-  }
-
-  /** The attempt that took the backend down leaves no job waiting there: it goes back to the queue. */
-  #abandonIfDown(backend: string, promoted: AheadSlot): void {
-    const view = this.#pool.get(backend);
-    if (view?.status !== 'down') return;
-    const error = view.lastError ?? {
-      code: 'FT_ERR_FORGE_UNREACHABLE',
-      message: `Backend "${backend}" went down`,
-    };
-    if (promoted.attempt === undefined) promoted.abandoned = error;
-    else promoted.attempt.abandon(error);
   }
 
   /** `markRunning` refused: cancelled meanwhile (fine), or the store failed (try again later). */
@@ -566,29 +446,19 @@ export class Engine implements GenerationService {
     slot: AheadSlot | undefined,
     error: unknown,
   ): void {
-    const promoted = this.#released(backend, slot, {});
-    if (promoted !== undefined) this.#abandonIfDown(backend, promoted);
+    const promoted = this.#dispatcher.released(backend, slot, {});
+    if (promoted !== undefined) this.#dispatcher.abandonIfDown(backend, promoted);
     this.#queue.settle(entry.owner);
     if (isCode(error, 'FT_ERR_STORE_FAILURE')) {
       this.#logger.error({ jobId: entry.id, err: error }, 'Could not start a job; retrying later');
-      this.#retryLater(entry, this.#options.retryBaseMs);
+      this.#delayed.schedule(entry, this.#options.retryBaseMs);
     }
     this.#dispatch();
   }
 
   #settled(entry: EngineQueueEntry, outcome: AttemptOutcome): void {
     if (outcome.kind !== 'requeued' || this.#closing !== undefined) return;
-    this.#retryLater({ ...entry, avoidBackend: outcome.avoidBackend }, outcome.retryInMs);
-  }
-
-  #retryLater(entry: EngineQueueEntry, delayMs: number): void {
-    const timer = setTimeout(() => {
-      this.#delayed.delete(entry.id);
-      this.#enqueue(entry);
-      this.#dispatch();
-    }, delayMs);
-    timer.unref();
-    this.#delayed.set(entry.id, { entry, timer, dueAt: Date.now() + delayMs });
+    this.#delayed.schedule({ ...entry, avoidBackend: outcome.avoidBackend }, outcome.retryInMs);
   }
 
   #estimateOf(job: JobRecord): { position: number | null; etaMs: number | null } {
