@@ -40,10 +40,10 @@ describe('SimContext.wait and stall', () => {
       busyFor(20);
       await context.wait(0);
     });
-    // A relative sleep would take 40 + 60 + 20 = 120 ms; the budget is 60 ms plus the 20 ms of
-    // work after it.
+    // A relative sleep would take 40 + 60 + 20 = 120 ms at least; the budget is 60 ms plus the
+    // 20 ms of work after it, and the margin is for timers firing late on a busy machine.
     expect(took).toBeGreaterThanOrEqual(80);
-    expect(took).toBeLessThan(105);
+    expect(took).toBeLessThan(118);
   });
 
   it('does not carry work beyond a wait into later waits', async () => {
@@ -51,8 +51,9 @@ describe('SimContext.wait and stall', () => {
     context.startWorkClock();
     busyFor(50);
     await context.wait(10);
-    // Carried over, the 40 ms of excess would let this step end at once (a burst).
-    expect(await elapsedMs(() => context.wait(10))).toBeGreaterThanOrEqual(9);
+    // Carried over, the 40 ms of excess would let this step end at once (a burst). Not carried
+    // over, it takes its 10 ms less the yield of the wait before it, which a busy machine stretches.
+    expect(await elapsedMs(() => context.wait(10))).toBeGreaterThanOrEqual(5);
   });
 
   it('pays a stall in full, whatever the clock says', async () => {
@@ -90,8 +91,8 @@ describe('the work clock of a generation', () => {
     for (let call = 0; call < 5; call++) times.push(await timedGeneration(sim));
     const meanMs = times.reduce((sum, time) => sum + time, 0) / times.length;
     expect(Math.min(...times)).toBeGreaterThanOrEqual(100);
-    // Measured on a busy 2-core machine: about 107 ms with the clock, about 145 ms when the
+    // Measured on a busy 2-core machine: about 107 ms with the clock, 142-151 ms when the
     // rendering and encoding (about 30 ms) come on top of imageMs.
-    expect(meanMs).toBeLessThan(120);
+    expect(meanMs).toBeLessThan(130);
   });
 });
