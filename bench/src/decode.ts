@@ -12,8 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 import { GenerationResultSchema, parseInfotext, readPngParameters } from '@forge-tool/core';
-import { startForgeSim } from '@forge-tool/forge-sim';
 
+import { fetchResultBody } from './event-loop-lag.js';
 import { fixed, median } from './measure.js';
 
 /** One decoding stage and its figures. */
@@ -32,20 +32,9 @@ export interface DecodeReport {
   stages: DecodeStage[];
 }
 
-/** Fetches one txt2img response body of the given size from a simulator. */
+/** One txt2img response body of the given size from a simulator, as text. */
 export async function fetchResponseBody(size: number): Promise<string> {
-  const sim = await startForgeSim({ port: 0, stepMs: 0, imageMs: 0, loadMs: 0 });
-  try {
-    const response = await fetch(`${sim.url}/sdapi/v1/txt2img`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: 'a harbour in the rain', width: size, height: size, seed: 7 }),
-    });
-    if (!response.ok) throw new Error(`simulator answered ${response.status}`);
-    return await response.text();
-  } finally {
-    await sim.close();
-  }
+  return Buffer.from(await fetchResultBody(size)).toString('utf8');
 }
 
 const STAGES: ReadonlyArray<[string, (body: string) => unknown]> = [

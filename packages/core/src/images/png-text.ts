@@ -51,7 +51,8 @@ interface RawChunk {
   readonly bytes: Buffer;
 }
 
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** The eight bytes every PNG starts with. @internal */
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const CHUNK_OVERHEAD_BYTES = 12;
 const MAX_CHUNK_LENGTH = 0x7fff_ffff;
 const MAX_DIMENSION = 0x7fff_ffff;
@@ -389,19 +390,22 @@ function assertStorableText(keyword: string, text: string): void {
 function encodeTextChunk(keyword: string, text: string): Buffer {
   const keywordBytes = Buffer.from(keyword, 'latin1');
   if (/^[\0-\xff]*$/.test(text)) {
-    return encodeChunk('tEXt', [keywordBytes, Buffer.of(0), Buffer.from(text, 'latin1')]);
+    return encodePngChunk(
+      'tEXt',
+      Buffer.concat([keywordBytes, Buffer.of(0), Buffer.from(text, 'latin1')]),
+    );
   }
   // Keyword NUL, flag 0 (uncompressed), method 0, empty language tag NUL, empty translation NUL.
   const header = Buffer.of(0, 0, 0, 0, 0);
-  return encodeChunk('iTXt', [keywordBytes, header, Buffer.from(text, 'utf8')]);
+  return encodePngChunk('iTXt', Buffer.concat([keywordBytes, header, Buffer.from(text, 'utf8')]));
 }
 
-function encodeChunk(type: string, parts: readonly Buffer[]): Buffer {
-  const data = Buffer.concat(parts);
+/** One PNG chunk: length, type, data and the CRC of type and data. @internal */
+export function encodePngChunk(type: string, data: Uint8Array): Buffer {
   const chunk = Buffer.alloc(CHUNK_OVERHEAD_BYTES + data.length);
   chunk.writeUInt32BE(data.length, 0);
   chunk.write(type, 4, 'latin1');
-  data.copy(chunk, 8);
+  chunk.set(data, 8);
   chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
   return chunk;
 }

@@ -8,9 +8,10 @@
  * Forge's opaque results, slightly fringed on transparent edges.
  */
 import { Buffer } from 'node:buffer';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 
 import { paethPredictor, type DecodedImage, type PixelChannels } from './png-decode.js';
+import { PNG_SIGNATURE, encodePngChunk } from './png-text.js';
 
 /** Longest side of a preview unless told otherwise, in pixels. */
 export const DEFAULT_THUMBNAIL_SIDE_PX = 256;
@@ -33,7 +34,6 @@ interface AxisWeights {
   readonly maxCount: number;
 }
 
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const COLOR_TYPE_BY_CHANNELS: Readonly<Record<PixelChannels, number>> = { 1: 0, 2: 4, 3: 2, 4: 6 };
 const FILTER_TYPES = 5;
 
@@ -194,9 +194,9 @@ export function encodePng(image: DecodedImage): Buffer {
   const filtered = filterRows(data, width * channels, height, channels);
   return Buffer.concat([
     PNG_SIGNATURE,
-    encodeChunk('IHDR', header),
-    encodeChunk('IDAT', deflateSync(filtered)),
-    encodeChunk('IEND', Buffer.alloc(0)),
+    encodePngChunk('IHDR', header),
+    encodePngChunk('IDAT', deflateSync(filtered)),
+    encodePngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
 
@@ -298,13 +298,4 @@ function filterPaeth(
     cost += value < 128 ? value : 256 - value;
   }
   return cost;
-}
-
-function encodeChunk(type: string, data: Uint8Array): Buffer {
-  const chunk = Buffer.alloc(12 + data.length);
-  chunk.writeUInt32BE(data.length, 0);
-  chunk.write(type, 4, 'latin1');
-  chunk.set(data, 8);
-  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
-  return chunk;
 }
